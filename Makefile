@@ -1,0 +1,45 @@
+# Thin wrapper: every target creates .venv the first time.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN     = $(VENV)/bin
+STAMP   = $(VENV)/.installed
+
+.PHONY: site test serve bench check lint system-deps clean
+
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -c constraints.txt -e ".[ml,test]"
+	touch $(STAMP)
+
+site: $(STAMP) system-deps
+	$(BIN)/dlip build
+
+serve: $(STAMP)
+	$(BIN)/dlip serve
+
+check: $(STAMP)
+	$(BIN)/dlip check
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks code
+
+# Debian packages: Chromium for the browser tests, full Fashion-MNIST for milestones 001-002.
+# Installed only where this machine can (root with apt-get); otherwise the tests say what is missing.
+system-deps:
+	@need=""; command -v chromium >/dev/null 2>&1 || need="chromium"; \
+	[ -d /usr/share/datasets/fashion-mnist ] || need="$$need dataset-fashion-mnist"; \
+	if [ -n "$$need" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$need >/dev/null; \
+	  else echo "missing Debian packages:$$need (install them to run every test)"; fi; fi
+
+test: $(STAMP) system-deps
+	$(BIN)/ruff check src tests benchmarks code
+	$(BIN)/python -m pytest
+
+bench: $(STAMP)
+	for b in benchmarks/*.py; do $(BIN)/python $$b || exit 1; done
+
+clean:
+	rm -rf site build .dlip

@@ -1,0 +1,50 @@
+"""`dlip ...`: one entry point; each area of the project registers its own subcommands.
+
+Subcommand modules import their heavy dependencies inside their handlers, so `dlip --help`
+and the publisher's commands work on an install without the ML extra.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+# Modules with `register(subparsers)`; each handler returns a process exit code.
+COMMAND_MODULES = (
+    "dlip.publish.commands",
+    "dlip.market.commands",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    import importlib
+
+    parser = argparse.ArgumentParser(
+        prog="dlip",
+        description="Deep Learning in Public: publish daily posts and milestone results.",
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name == name:  # that area is not written yet
+                continue
+            raise
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.handler(args) or 0)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

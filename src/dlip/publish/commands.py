@@ -1,0 +1,112 @@
+"""The publisher's subcommands: build, run, check, new post, serve.
+
+Handlers are thin: they parse, call one function of the pipeline, and turn its result
+into an exit code. The work lives in `build`, `runner`, `freeze` and `posts` modules.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from dlip.publish.project import Project
+
+
+def _add_repo_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--repo",
+        type=Path,
+        default=Path("."),
+        help="the learning-in-public repo (default: the current directory)",
+    )
+
+
+def _cmd_build(args: argparse.Namespace) -> int:
+    from dlip.publish.build import build
+
+    return build(Project.at(args.repo), jobs=args.jobs, run=not args.no_run)
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from dlip.publish.build import run_named
+
+    return run_named(Project.at(args.repo), args.milestones, jobs=args.jobs, force=args.force)
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    from dlip.publish.build import check
+
+    return check(Project.at(args.repo))
+
+
+def _cmd_new_post(args: argparse.Namespace) -> int:
+    from dlip.publish.build import new_post
+
+    path = new_post(Project.at(args.repo), " ".join(args.title))
+    print(path)
+    return 0
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from dlip.publish.build import serve
+
+    return serve(Project.at(args.repo), dev_addr=args.dev_addr)
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "build",
+        help="run stale milestones, generate pages, build the site",
+        description="Run every milestone whose frozen results are stale, generate the "
+        "pages and build the static site with MkDocs.",
+    )
+    _add_repo_arg(p)
+    p.add_argument("-j", "--jobs", type=int, default=1, help="milestones run in parallel")
+    p.add_argument("--no-run", action="store_true", help="publish frozen results as they are")
+    p.set_defaults(handler=_cmd_build)
+
+    p = subparsers.add_parser(
+        "run",
+        help="run milestones and freeze their results",
+        description="Run the named milestones (number or folder name) and freeze their "
+        "results in code/<milestone>/results/.",
+    )
+    _add_repo_arg(p)
+    p.add_argument("milestones", nargs="+", metavar="NNN", help="milestone number or folder")
+    p.add_argument("-j", "--jobs", type=int, default=1, help="milestones run in parallel")
+    p.add_argument("--force", action="store_true", help="run even if results are fresh")
+    p.set_defaults(handler=_cmd_run)
+
+    p = subparsers.add_parser(
+        "check",
+        help="validate posts, milestones, links and frozen results",
+        description="Validate everything; exit non-zero on any problem, stale results "
+        "included. Lists every problem in one run.",
+    )
+    _add_repo_arg(p)
+    p.set_defaults(handler=_cmd_check)
+
+    p = subparsers.add_parser("new", help="create a new post", description="Create content.")
+    new_sub = p.add_subparsers(dest="what", metavar="WHAT", required=True)
+    q = new_sub.add_parser(
+        "post",
+        help='create daily-blog/YYYY-MM-DD - Title.md for today',
+        description="Create today's post file and print its path.",
+    )
+    _add_repo_arg(q)
+    q.add_argument("title", nargs="+", help="the post's title")
+    q.set_defaults(handler=_cmd_new_post)
+
+    p = subparsers.add_parser(
+        "serve",
+        help="serve the site with live reload",
+        description="Serve the site with live reload; pages regenerate as you write.",
+    )
+    _add_repo_arg(p)
+    p.add_argument("--dev-addr", default="127.0.0.1:8000", help="address to serve on")
+    p.set_defaults(handler=_cmd_serve)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit("use the `dlip` command")

@@ -1,0 +1,88 @@
+"""Plain data objects that every stage of the publisher passes around."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Literal
+
+Severity = Literal["error", "warning"]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with the input, named by file (and line or field when known)."""
+
+    path: Path
+    reason: str
+    severity: Severity = "error"
+    line: int | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line else str(self.path)
+        return f"{self.severity}: {where}: {self.reason}"
+
+
+@dataclass(frozen=True)
+class Post:
+    """A daily post: `daily-blog/YYYY-MM-DD - Title.md`."""
+
+    path: Path  # absolute path of the source file
+    date: date  # from the filename
+    title: str  # from the first `# ` heading, else from the filename
+    slug: str  # unique across posts; used in the post's URL
+    body: str  # Markdown without front matter (and without the title heading)
+    tags: tuple[str, ...] = ()
+    milestone: str | None = None  # folder name of the milestone it talks about, if any
+    draft: bool = False
+    summary: str | None = None
+
+
+@dataclass(frozen=True)
+class RunStep:
+    """One declared entry point of a milestone, run in order."""
+
+    kind: Literal["script", "notebook"]
+    path: str  # relative to the milestone folder
+    args: tuple[str, ...] = ()
+    timeout: float = 600.0
+
+
+@dataclass(frozen=True)
+class Milestone:
+    """A folder `code/<number>_<slug>/`, with or without `milestone.yml`."""
+
+    path: Path  # absolute path of the folder
+    number: str  # as written in the folder name: "000", "05"
+    slug: str  # the part after the underscore
+    title: str
+    section: str | None = None
+    status: Literal["planned", "in-progress", "done"] | None = None
+    summary: str | None = None
+    steps: tuple[RunStep, ...] = ()
+    inputs: tuple[str, ...] = ()  # extra globs, relative to the repo root
+    headline: str | None = None  # metric name shown on the roadmap
+    has_config: bool = False
+
+    @property
+    def name(self) -> str:
+        """The folder name, which is how users and the CLI refer to a milestone."""
+        return self.path.name
+
+    @property
+    def results_dir(self) -> Path:
+        return self.path / "results"
+
+
+@dataclass
+class Inventory:
+    """Everything discovered in a repo, plus every problem found on the way."""
+
+    posts: list[Post] = field(default_factory=list)
+    milestones: list[Milestone] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]

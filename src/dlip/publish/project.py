@@ -1,0 +1,58 @@
+"""Where things live in a repo. One source of truth for every path the publisher uses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+POSTS_DIRNAME = "daily-blog"
+CODE_DIRNAME = "code"
+RESULTS_DIRNAME = "results"
+MILESTONE_CONFIG = "milestone.yml"
+WORK_DIRNAME = ".dlip"  # scratch space; never committed
+SITE_DIRNAME = "site"
+
+
+@dataclass(frozen=True)
+class Project:
+    """A learning-in-public repo: ours, or one the publisher has never seen."""
+
+    root: Path
+
+    @classmethod
+    def at(cls, path: Path | str = ".") -> Project:
+        return cls(Path(path).resolve())
+
+    @property
+    def posts_dir(self) -> Path:
+        return self.root / POSTS_DIRNAME
+
+    @property
+    def code_dir(self) -> Path:
+        return self.root / CODE_DIRNAME
+
+    @property
+    def work_dir(self) -> Path:
+        return self.root / WORK_DIRNAME
+
+    @property
+    def site_dir(self) -> Path:
+        return self.root / SITE_DIRNAME
+
+    @property
+    def user_mkdocs_yml(self) -> Path | None:
+        """The repo's own mkdocs.yml, if it has one."""
+        path = self.root / "mkdocs.yml"
+        return path if path.is_file() else None
+
+    @property
+    def mkdocs_yml(self) -> Path:
+        """The config MkDocs is run with: the repo's own, or one generated for it."""
+        return self.user_mkdocs_yml or self.work_dir / "mkdocs.yml"
+
+    @property
+    def docs_dir(self) -> Path:
+        """Where pages are generated: `docs/` beside our mkdocs.yml, else the work dir."""
+        if self.user_mkdocs_yml is not None:
+            return self.root / "docs"
+        return self.work_dir / "docs"
