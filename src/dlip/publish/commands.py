@@ -1,7 +1,7 @@
 """The publisher's subcommands: build, run, check, new post, serve.
 
 Handlers are thin: they parse, call one function of the pipeline, and turn its result
-into an exit code. The work lives in `build`, `runner`, `freeze` and `posts` modules.
+into an exit code. The work lives in the `build` and `runner` modules.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from dlip.publish.build import run_named
+    from dlip.publish.runner import run_named
 
     return run_named(Project.at(args.repo), args.milestones, jobs=args.jobs, force=args.force)
 
