@@ -25,13 +25,15 @@ lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks code
 
 # Debian packages: Chromium for the browser tests, full Fashion-MNIST for milestones 001-002.
-# Installed only where this machine can (root with apt-get); otherwise the tests say what is missing.
+# Installed only where this machine can (root with apt-get, or passwordless sudo on CI);
+# otherwise the tests say what is missing.
 system-deps:
 	@need=""; command -v chromium >/dev/null 2>&1 || need="chromium"; \
 	[ -d /usr/share/datasets/fashion-mnist ] || need="$$need dataset-fashion-mnist"; \
 	if [ -n "$$need" ]; then \
-	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$need >/dev/null; \
+	  su=""; [ "$$(id -u)" = 0 ] || { [ "$$CI" = true ] && sudo -n true 2>/dev/null && su="sudo -n"; }; \
+	  if { [ "$$(id -u)" = 0 ] || [ -n "$$su" ]; } && command -v apt-get >/dev/null 2>&1; then \
+	    $$su apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$su apt-get install -y -qq $$need >/dev/null; \
 	  else echo "missing Debian packages:$$need (install them to run every test)"; fi; fi
 
 test: $(STAMP) system-deps
