@@ -1,0 +1,289 @@
+"""The frozen results of a milestone as a Markdown block for its page.
+
+Everything a run produced is data, never markup: output, metric names and values, file
+names and provenance are escaped before they reach the page. Long output shows its first
+and last lines and links the full log. The block uses only what plain MkDocs renders
+(tables and raw HTML), so it needs no Markdown extension.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from dlip.publish import freeze
+from dlip.publish.model import Milestone
+from dlip.publish.progress import format_duration
+from dlip.publish.project import Project
+
+METRICS_FILE = "metrics.json"
+FIGURE_SUFFIXES = (".png", ".svg")
+MAX_FULL_LINES = 200  # longer output shows head and tail
+HEAD_LINES = TAIL_LINES = 100
+MAX_LINE_CHARS = 1000
+_TAIL_BLOCK = 1 << 16
+_TAIL_MAX_BYTES = 4 << 20
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|])")
+_HEX = re.compile(r"[0-9a-f]+")
+
+
+def read_metrics(milestone: Milestone) -> dict[str, Any]:
+    """The flat name -> number-or-string mapping in `results/metrics.json`; {} if none."""
+    metrics, _ = _load_metrics(milestone)
+    return metrics
+
+
+def format_metric(value: Any) -> str:
+    """How a metric value is written everywhere on the site (plain text, not escaped)."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return str(value)
+
+
+def results_markdown(project: Project, milestone: Milestone, results_url: str) -> str:
+    """The results section of a milestone page; `results_url` is where results/ is published.
+
+    Returns "" for a milestone that declares nothing to run and has no frozen results.
+    """
+    record = freeze.read_record(milestone)
+    if not milestone.steps and record is None:
+        return ""
+    url = results_url.rstrip("/")
+    parts = ["## Results"]
+    notice = _notice(project, milestone, record)
+    if notice:
+        parts.append(notice)
+    if record is None:
+        return "\n\n".join(parts) + "\n"
+    metrics, metrics_error = _load_metrics(milestone)
+    if metrics or metrics_error:
+        parts.append(_metrics_table(metrics, metrics_error, milestone.headline))
+    figures = _figures(milestone, url)
+    if figures:
+        parts.append("### Figures\n\n" + "\n\n".join(figures))
+    outputs = [_step_output(milestone, step, url) for step in record.get("steps") or []]
+    outputs = [o for o in outputs if o]
+    if outputs:
+        parts.append("### Output\n\n" + "\n\n".join(outputs))
+    parts.append(_provenance(record))
+    return "\n\n".join(parts) + "\n"
+
+
+# --- sections ----------------------------------------------------------------------------
+
+
+def _notice(project: Project, milestone: Milestone, record: dict[str, Any] | None) -> str:
+    if not milestone.steps:
+        return _admonition(
+            "note",
+            "Not re-run",
+            "These results were frozen earlier; milestone.yml no longer declares how to run them.",
+        )
+    reason = freeze.staleness(project, milestone)
+    if reason is None:
+        return ""
+    fix = f"Run `dlip run {milestone.number}` to refresh them."
+    if record is None:
+        return _admonition("warning", "No results yet", f"This milestone has not been run. {fix}")
+    return _admonition(
+        "warning", "Stale results", f"The results below are out of date: {reason}. {fix}"
+    )
+
+
+def _metrics_table(metrics: dict[str, Any], error: str | None, headline: str | None) -> str:
+    lines = ["### Metrics", ""]
+    if error:
+        lines += [f"*{md_text(error)}*", ""]
+    if metrics:
+        lines += ["| Metric | Value |", "| --- | --- |"]
+        for name, value in metrics.items():
+            cell, text = md_text(name), md_text(format_metric(value))
+            if name == headline:
+                cell, text = f"**{cell}**", f"**{text}**"
+            lines.append(f"| {cell} | {text} |")
+    return "\n".join(lines).rstrip()
+
+
+def _figures(milestone: Milestone, url: str) -> list[str]:
+    results = milestone.results_dir
+    found = sorted(
+        p
+        for p in results.rglob("*")
+        if p.suffix.lower() in FIGURE_SUFFIXES
+        and p.is_file()
+        and p.relative_to(results).parts[0] != "logs"
+    )
+    figures = []
+    for path in found:
+        rel = path.relative_to(results).as_posix()
+        alt = re.sub(r"[-_]+", " ", path.stem).strip() or path.name
+        figures.append(f"![{md_text(alt)}]({url}/{quote(rel)})")
+    return figures
+
+
+def _step_output(milestone: Milestone, step: dict[str, Any], url: str) -> str:
+    log_rel = step.get("log")
+    if not isinstance(log_rel, str) or ".." in Path(log_rel).parts:
+        return ""
+    log = milestone.results_dir / log_rel
+    if not log.is_file():
+        return ""
+    command = " ".join(str(c) for c in step.get("command") or [step.get("path", "")])
+    total = step.get("output_lines")
+    head, tail, total = _head_and_tail(log, total if isinstance(total, int) else None)
+    log_link = f'<a href="{html.escape(url + "/" + quote(log_rel))}">full log</a>'
+    if not head:
+        body = "<em>(no output)</em>"
+    elif tail is None:
+        body = _pre(head)
+    else:
+        omitted = total - len(head) - len(tail)
+        body = (
+            _pre(head)
+            + f"\n<p><em>… {omitted} lines not shown; {len(head)} first and {len(tail)} last "
+            f"of {total} lines; see the {log_link}.</em></p>\n" + _pre(tail)
+        )
+    lines = f"{total} line{'s' if total != 1 else ''}"
+    summary = f"Output of <code>{html.escape(command)}</code> ({lines}, {log_link})"
+    notebook = step.get("notebook")
+    if isinstance(notebook, str) and "/" not in notebook:
+        href = html.escape(url + "/" + quote(notebook))
+        summary += f'; <a href="{href}">executed notebook</a>'
+    return f"<details>\n<summary>{summary}</summary>\n{body}\n</details>"
+
+
+def _provenance(record: dict[str, Any]) -> str:
+    rows = []
+    key = str(record.get("key") or "")
+    rows.append(("Input key", _code(key[:12]) if key else "unknown"))
+    commit = record.get("commit")
+    if commit:
+        text = _code(str(commit)[:10])
+        if record.get("dirty"):
+            text += " with uncommitted changes to this milestone"
+        rows.append(("Commit", text))
+    rows.append(("Run on", md_text(str(record.get("date", "unknown")))))
+    duration = record.get("duration_s")
+    if isinstance(duration, (int, float)):
+        rows.append(("Duration", md_text(_seconds(duration))))
+    peak = record.get("peak_memory_bytes")
+    if isinstance(peak, (int, float)) and peak > 0:
+        rows.append(("Peak memory", f"{peak / 1e6:.0f} MB"))
+    versions = [f"Python {record.get('python', '?')}"]
+    packages = record.get("packages") if isinstance(record.get("packages"), dict) else {}
+    versions += [f"{name} {v}" for name, v in packages.items() if v]
+    rows.append(("Software", md_text(", ".join(versions))))
+    machine = record.get("machine") if isinstance(record.get("machine"), dict) else {}
+    if machine:
+        text = str(machine.get("platform", ""))
+        if machine.get("cpu_count"):
+            text += f", {machine['cpu_count']} CPUs"
+        rows.append(("Machine", md_text(text)))
+    table = "\n".join(f"| {name} | {value} |" for name, value in rows)
+    return f"### Provenance\n\n| Run | |\n| --- | --- |\n{table}"
+
+
+# --- helpers -----------------------------------------------------------------------------
+
+
+def md_text(text: str) -> str:
+    """Plain text made safe inside Markdown (and a table cell): no markup, no HTML."""
+    return _MD_SPECIAL.sub(r"\\\1", html.escape(str(text), quote=True)).replace("\n", " ")
+
+
+def _code(text: str) -> str:
+    """A hex string as inline code; anything else as escaped text."""
+    return f"`{text}`" if _HEX.fullmatch(text) else md_text(text)
+
+
+def _admonition(kind: str, title: str, text: str) -> str:
+    # Material styles these classes with or without the admonition extension.
+    body = html.escape(text).replace("`", "")
+    return (
+        f'<div class="admonition {kind}">\n<p class="admonition-title">{html.escape(title)}</p>\n'
+        f"<p>{body}</p>\n</div>"
+    )
+
+
+def _pre(lines: list[str]) -> str:
+    return "<pre><code>" + html.escape("\n".join(lines)) + "</code></pre>"
+
+
+def _load_metrics(milestone: Milestone) -> tuple[dict[str, Any], str | None]:
+    path = milestone.results_dir / METRICS_FILE
+    if not path.is_file():
+        return {}, None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        return {}, f"{METRICS_FILE} cannot be read: {exc}"
+    if not isinstance(data, dict):
+        return {}, f"{METRICS_FILE} must be a flat mapping of name to value"
+    flat = {str(k): v for k, v in data.items() if isinstance(v, (int, float, str, bool))}
+    skipped = len(data) - len(flat)
+    error = f"{skipped} nested entries of {METRICS_FILE} not shown" if skipped else None
+    return flat, error
+
+
+def _head_and_tail(path: Path, total: int | None) -> tuple[list[str], list[str] | None, int]:
+    """First lines, last lines (None when the head is everything) and the line count."""
+    head: list[str] = []
+    with open(path, "rb") as f:
+        for _ in range(MAX_FULL_LINES + 1):
+            raw = line = f.readline(MAX_LINE_CHARS * 4)
+            if not raw:
+                break
+            while raw and not raw.endswith(b"\n"):  # a very long line: skip its rest
+                raw = f.readline(1 << 16)
+            head.append(_clean(line))
+    if total is None:
+        total = _count_lines(path) if len(head) > MAX_FULL_LINES else len(head)
+    if len(head) <= MAX_FULL_LINES and total <= MAX_FULL_LINES:
+        return head, None, total
+    return head[:HEAD_LINES], _tail_lines(path, TAIL_LINES), total
+
+
+def _tail_lines(path: Path, count: int) -> list[str]:
+    with open(path, "rb") as f:
+        f.seek(0, 2)
+        end = f.tell()
+        pos, data = end, b""
+        while pos > 0 and data.count(b"\n") <= count and end - pos < _TAIL_MAX_BYTES:
+            step = min(_TAIL_BLOCK, pos)
+            pos -= step
+            f.seek(pos)
+            data = f.read(step) + data
+    lines = data.split(b"\n")
+    if data.endswith(b"\n"):
+        lines.pop()
+    if pos > 0:
+        lines = lines[1:]  # the first line is only part of a line
+    return [_clean(line) for line in lines[-count:]]
+
+
+def _clean(raw: bytes) -> str:
+    """One line of output as a terminal would show it: no colour codes, no overwritten text."""
+    text = raw.decode("utf-8", errors="replace").rstrip("\r\n")
+    text = _ANSI.sub("", text).rsplit("\r", 1)[-1]
+    if len(text) > MAX_LINE_CHARS:
+        text = text[:MAX_LINE_CHARS] + " … (line cut)"
+    return text
+
+
+def _count_lines(path: Path) -> int:
+    lines = 0
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            lines += chunk.count(b"\n")
+    return lines
+
+
+def _seconds(value: float) -> str:
+    return format_duration(float(value))
