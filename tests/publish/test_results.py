@@ -1,0 +1,130 @@
+"""The results block of a milestone page: escaped, bounded, honest about staleness."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+import markdown
+
+from dlip.publish.milestones import discover_milestones
+from dlip.publish.model import Milestone
+from dlip.publish.project import Project
+from dlip.publish.results import format_metric, read_metrics, results_markdown
+from dlip.publish.runner import run_milestones
+
+# What MkDocs always enables, plus what Material sites commonly add.
+EXTENSIONS = ["toc", "tables", "fenced_code", "admonition", "pymdownx.details", "attr_list"]
+
+
+def ran(tmp_path: Path, script: str, yml: str = "") -> tuple[Project, Milestone]:
+    """A one-milestone repo whose script has been run and frozen."""
+    folder = tmp_path / "code/000_demo"
+    folder.mkdir(parents=True)
+    (folder / "main.py").write_text(textwrap.dedent(script), encoding="utf-8")
+    (folder / "milestone.yml").write_text(f"run:\n  - script: main.py\n{yml}", encoding="utf-8")
+    project = Project.at(tmp_path)
+    (milestone,), _ = discover_milestones(project)
+    (outcome,) = run_milestones(project, [milestone], force=True, progress=False)
+    assert outcome.status == "ok", outcome.report()
+    return project, milestone
+
+
+def html_of(text: str) -> str:
+    return markdown.markdown(text, extensions=EXTENSIONS)
+
+
+HOSTILE = """
+import json, os
+out = os.environ["DLIP_RESULTS_DIR"]
+print("<script>alert(1)</script> & <b>bold</b>")
+print("\\x1b[32mgreen\\x1b[0m")
+print("progress 10%\\rprogress 100%")
+json.dump({"<img src=x onerror=alert(1)>": "<script>alert(2)</script>", "acc": 0.912345678,
+           "pipes|in|name": 3, "nested": {"no": 1}}, open(os.path.join(out, "metrics.json"), "w"))
+open(os.path.join(out, "loss curve.png"), "wb").write(b"png")
+open(os.path.join(out, "attention_map.svg"), "w").write("<svg xmlns='http://www.w3.org/2000/svg'/>")
+"""
+
+
+def test_output_and_metrics_are_data_not_html(tmp_path: Path) -> None:
+    project, milestone = ran(tmp_path, HOSTILE, "headline: acc\n")
+    text = results_markdown(project, milestone, "../results")
+    page = html_of(text)
+    assert "<script>" not in page and "<img src=x" not in page and "<b>bold" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; &lt;b&gt;bold&lt;/b&gt;" in page
+    assert "&lt;script&gt;alert(2)&lt;/script&gt;" in page
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page
+    assert "<td><strong>acc</strong></td>" in page and "<strong>0.912346</strong>" in page
+    assert "<td>pipes|in|name</td>" in page
+    assert "1 nested entries of metrics.json not shown" in page
+    # As a terminal shows it: no colour codes, only the last state of a rewritten line.
+    assert "\ngreen\nprogress 100%</code>" in page
+
+
+def test_figures_and_links_use_the_results_url(tmp_path: Path) -> None:
+    project, milestone = ran(tmp_path, HOSTILE)
+    page = html_of(results_markdown(project, milestone, "../results/"))
+    assert '<img alt="attention map" src="../results/attention_map.svg" />' in page
+    assert '<img alt="loss curve" src="../results/loss%20curve.png" />' in page
+    assert '<a href="../results/logs/01-main.py.log">full log</a>' in page
+
+
+def test_long_output_shows_head_and_tail(tmp_path: Path) -> None:
+    script = "for i in range(201):\n    print(f'line {i}')\nprint('x' * 5000)\n"
+    project, milestone = ran(tmp_path, script)
+    page = html_of(results_markdown(project, milestone, "results"))
+    shown = [f"line {i}" for i in range(201) if f"line {i}\n" in page or f"line {i}<" in page]
+    assert shown == [f"line {i}" for i in range(100)] + [f"line {i}" for i in range(102, 201)]
+    assert "… 2 lines not shown; 100 first and 100 last of 202 lines" in page
+    assert "x" * 1000 + " … (line cut)" in page and "x" * 1001 not in page
+
+
+def test_short_output_is_shown_whole_with_provenance(tmp_path: Path) -> None:
+    project, milestone = ran(tmp_path, "for i in range(200):\n    print(i)\n")
+    text = results_markdown(project, milestone, "results")
+    assert "(200 lines, " in text and "not shown" not in text
+    page = html_of(text)
+    for row in ("Input key", "Run on", "Duration", "Peak memory", "Software", "Machine"):
+        assert f"<td>{row}</td>" in page
+    assert "Python 3." in page and "CPUs" in page
+    assert "Stale" not in page
+
+
+def test_stale_and_missing_results_say_so(tmp_path: Path) -> None:
+    project, milestone = ran(tmp_path, "print('hi')\n")
+    (milestone.path / "main.py").write_text("print('changed')\n")
+    stale = results_markdown(project, milestone, "results")
+    assert "Stale results" in stale and "main.py" in stale and "dlip run 000" in stale
+    assert "hi" in stale  # the old output is still shown, under the warning
+
+    (milestone.results_dir / "run.json").unlink()
+    missing = results_markdown(project, milestone, "results")
+    assert "No results yet" in missing and "dlip run 000" in missing
+
+
+def test_nothing_to_show_without_steps_or_results(tmp_path: Path) -> None:
+    (tmp_path / "code/000_notes").mkdir(parents=True)
+    project = Project.at(tmp_path)
+    (milestone,), _ = discover_milestones(project)
+    assert results_markdown(project, milestone, "results") == ""
+    assert read_metrics(milestone) == {}
+
+
+def test_read_metrics(tmp_path: Path) -> None:
+    results = tmp_path / "code/000_x/results"
+    results.mkdir(parents=True)
+    (results / "metrics.json").write_text(json.dumps({"acc": 0.5, "note": "ok", "deep": [1]}))
+    (milestone,), _ = discover_milestones(Project.at(tmp_path))
+    assert read_metrics(milestone) == {"acc": 0.5, "note": "ok"}
+    (results / "metrics.json").write_text("{broken")
+    assert read_metrics(milestone) == {}
+
+
+def test_format_metric() -> None:
+    assert format_metric(0.912345678) == "0.912346"
+    assert format_metric(12345.678) == "12345.7"
+    assert format_metric(3) == "3"
+    assert format_metric(True) == "yes"
+    assert format_metric("n/a") == "n/a"
