@@ -128,3 +128,19 @@ def test_format_metric() -> None:
     assert format_metric(3) == "3"
     assert format_metric(True) == "yes"
     assert format_metric("n/a") == "n/a"
+
+
+def test_svg_that_could_run_code_is_not_shown(tmp_path: Path) -> None:
+    script = """
+    import os
+    out = os.environ["DLIP_RESULTS_DIR"]
+    svg = "<svg xmlns='http://www.w3.org/2000/svg'>{}</svg>"
+    open(os.path.join(out, "evil.svg"), "w").write(svg.format("<script>alert(1)</script>"))
+    open(os.path.join(out, "handler.svg"), "w").write(svg.format("<rect onload='alert(1)'/>"))
+    open(os.path.join(out, "plain.svg"), "w").write(svg.format("<rect width='1'/>"))
+    """
+    project, milestone = ran(tmp_path, script)
+    page = html_of(results_markdown(project, milestone, "results"))
+    assert '<img alt="plain" src="results/plain.svg" />' in page
+    assert "evil.svg is not shown" in page and "handler.svg is not shown" in page
+    assert 'src="results/evil.svg"' not in page and 'src="results/handler.svg"' not in page

@@ -227,6 +227,46 @@ def test_killed_dlip_leaves_last_good_results_and_next_run_cleans_up(tmp_path: P
     assert json.loads((folder / "results/metrics.json").read_text()) == {"accuracy": 0.75}
 
 
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_sigterm_stops_the_run_and_cleans_up(tmp_path: Path, jobs: int) -> None:
+    """A cancelled CI job (SIGTERM) or Ctrl-C: steps killed, no scratch left, results kept."""
+    pid_files = []
+    for name in ("000_a", "001_b"):
+        folder = add_milestone(tmp_path, name, WRITES_RESULTS)
+        pid_files.append(tmp_path / f"{name}.pid")
+        (folder / "main.py").write_text(SLOW)
+        (folder / "milestone.yml").write_text(
+            f"run:\n  - script: main.py\n    args: ['{pid_files[-1]}']\n"
+        )
+    dlip = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "dlip.cli",
+            "run",
+            "-j",
+            str(jobs),
+            "--repo",
+            str(tmp_path),
+            "0",
+            "1",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    wait_for(lambda: pid_files[0].exists() and pid_files[0].read_text().isdigit())
+    script_pid = int(pid_files[0].read_text())
+    dlip.send_signal(signal.SIGTERM)
+    output = dlip.communicate(timeout=30)[0].decode()
+    assert dlip.returncode == 130, output
+    assert "interrupted" in output
+    assert not alive(script_pid)
+    for name in ("000_a", "001_b"):
+        assert scratch_dirs(tmp_path / "code" / name) == []
+        assert not (tmp_path / "code" / name / "results").exists()
+
+
 def test_interrupted_swap_puts_old_results_back(tmp_path: Path) -> None:
     """dlip killed between the two renames: the old results are restored, not lost."""
     folder = add_milestone(tmp_path, "000_x", WRITES_RESULTS)
@@ -294,27 +334,28 @@ def notebook(path: Path, *sources: str) -> None:
 def test_notebook_steps_execute_with_nbclient(tmp_path: Path) -> None:
     for name, last_cell in (("000_nb", "print('all good')"), ("001_nb_fails", "1 / 0")):
         folder = tmp_path / "code" / name
-        folder.mkdir(parents=True)
+        (folder / "notebooks").mkdir(parents=True)
         notebook(
-            folder / "explore.ipynb",
+            folder / "notebooks/explore.ipynb",
             "import json, os\nprint('hello from', os.path.basename(os.getcwd()))",
             "json.dump({'cells': 3}, open(os.environ['DLIP_RESULTS_DIR'] + '/metrics.json', 'w'))",
             last_cell,
         )
         (folder / "milestone.yml").write_text(
-            "run:\n  - notebook: explore.ipynb\n    timeout: 120\n"
+            "run:\n  - notebook: notebooks/explore.ipynb\n    timeout: 120\n"
         )
     project, milestones = load(tmp_path)
     ok, failed = run_milestones(project, milestones, jobs=2, force=True, progress=False)
 
     assert ok.status == "ok", ok.report()
     results = tmp_path / "code/000_nb/results"
-    executed = nbformat.read(results / "explore.ipynb", as_version=4)
-    assert executed.cells[0].outputs[0]["text"] == "hello from 000_nb\n"
+    # Saved at the notebook's own relative path, where the milestone page looks for it.
+    executed = nbformat.read(results / "notebooks/explore.ipynb", as_version=4)
+    assert executed.cells[0].outputs[0]["text"] == "hello from 000_nb\n"  # cwd: the milestone
     assert executed.cells[2].outputs[0]["text"] == "all good\n"
-    assert "hello from 000_nb" in (results / "logs/01-explore.ipynb.log").read_text()
+    assert "hello from 000_nb" in (results / "logs/01-notebooks_explore.ipynb.log").read_text()
     assert json.loads((results / "metrics.json").read_text()) == {"cells": 3}
-    assert ok.record["steps"][0]["notebook"] == "explore.ipynb"
+    assert ok.record["steps"][0]["notebook"] == "notebooks/explore.ipynb"
 
     assert failed.status == "failed"
     assert "ZeroDivisionError" in failed.output_tail

@@ -30,6 +30,10 @@ _TAIL_MAX_BYTES = 4 << 20
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|])")
 _HEX = re.compile(r"[0-9a-f]+")
+_SVG_ACTIVE = re.compile(
+    r"<script|<foreignobject|javascript:|\son[a-z]+\s*=|<iframe|<embed|<object"
+)
+_SVG_MAX_BYTES = 20 << 20
 
 
 def read_metrics(milestone: Milestone) -> dict[str, Any]:
@@ -123,9 +127,28 @@ def _figures(milestone: Milestone, url: str) -> list[str]:
     figures = []
     for path in found:
         rel = path.relative_to(results).as_posix()
+        if not is_safe_figure(path):
+            figures.append(f"*{md_text(rel)} is not shown: an SVG with scripts or event handlers*")
+            continue
         alt = re.sub(r"[-_]+", " ", path.stem).strip() or path.name
         figures.append(f"![{md_text(alt)}]({url}/{quote(rel)})")
     return figures
+
+
+def is_safe_figure(path: Path) -> bool:
+    """False for an SVG that could run code when opened on the site's own origin.
+
+    An `<img>` never runs an SVG's scripts, but a reader opening the file directly would;
+    such a file must not be published.
+    """
+    if path.suffix.lower() != ".svg":
+        return True
+    try:
+        with open(path, "rb") as f:
+            text = f.read(_SVG_MAX_BYTES + 1).decode("utf-8", errors="replace").lower()
+    except OSError:
+        return False
+    return len(text) <= _SVG_MAX_BYTES and _SVG_ACTIVE.search(text) is None
 
 
 def _step_output(milestone: Milestone, step: dict[str, Any], url: str) -> str:
@@ -153,7 +176,7 @@ def _step_output(milestone: Milestone, step: dict[str, Any], url: str) -> str:
     lines = f"{total} line{'s' if total != 1 else ''}"
     summary = f"Output of <code>{html.escape(command)}</code> ({lines}, {log_link})"
     notebook = step.get("notebook")
-    if isinstance(notebook, str) and "/" not in notebook:
+    if isinstance(notebook, str) and ".." not in Path(notebook).parts:
         href = html.escape(url + "/" + quote(notebook))
         summary += f'; <a href="{href}">executed notebook</a>'
     return f"<details>\n<summary>{summary}</summary>\n{body}\n</details>"

@@ -289,7 +289,8 @@ def run_step(
     log_rel = f"{LOGS_DIRNAME}/{index:02d}-{_safe_name(step.path)}.log"
     notebook_rel = None
     if step.kind == "notebook":
-        notebook_rel = Path(step.path).name
+        notebook_rel = step.path  # results/<same relative path>, where the pages look for it
+        (scratch / notebook_rel).parent.mkdir(parents=True, exist_ok=True)
         command = [
             sys.executable, "-m", "dlip.publish.runner", "--notebook", step.path,
             "--out", str(scratch / notebook_rel), "--timeout", str(step.timeout),
