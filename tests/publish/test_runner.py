@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import signal
@@ -19,6 +20,7 @@ import pytest
 from dlip.publish import freeze
 from dlip.publish.milestones import discover_milestones
 from dlip.publish.model import Milestone
+from dlip.publish.progress import Progress, format_duration
 from dlip.publish.project import Project
 from dlip.publish.results import results_markdown
 from dlip.publish.runner import run_milestones, run_named, run_stale
@@ -383,3 +385,25 @@ def test_milestones_without_steps_do_nothing(tmp_path: Path, jobs: int) -> None:
     outcomes = run_milestones(project, milestones, jobs=jobs, progress=False)
     assert [o.status for o in outcomes] == ["nothing", "nothing"]
     assert all(o.ok and not o.ran for o in outcomes)
+
+
+def test_progress_lines_show_elapsed_and_estimate() -> None:
+    stream = io.StringIO()
+    with Progress(stream=stream, interval=0.05) as progress:
+        handle = progress.start("000_x [1/2] train.py", expected=100.0)
+        wait_for(lambda: "running" in stream.getvalue(), seconds=5)
+        progress.finish(handle, "ok")
+    lines = stream.getvalue().splitlines()
+    assert lines[0] == "[dlip] 000_x [1/2] train.py: started (last run took 1:40)"
+    assert any(
+        line.startswith("[dlip] 000_x [1/2] train.py: running, 0.")
+        and line.endswith("elapsed, about 1:40 left")
+        for line in lines
+    ), lines
+    assert lines[-1].startswith("[dlip] 000_x [1/2] train.py: ok after 0.")
+
+
+def test_format_duration() -> None:
+    assert [format_duration(s) for s in (0.04, 9.96, 12.4, 185, 3723)] == [
+        "0.0 s", "10.0 s", "12 s", "3:05", "1:02:03",
+    ]  # fmt: skip

@@ -17,6 +17,7 @@ capture and memory accounting as scripts.
 from __future__ import annotations
 
 import json
+import math
 import os
 import platform
 import shutil
@@ -213,13 +214,19 @@ def run_milestone(
     """Run every step of one milestone; freeze the results when all of them succeed."""
     reporter = reporter or Progress(enabled=False)
     cancel = cancel or threading.Event()
-    clean_scratch(milestone)
-    manifest = freeze.input_manifest(project, milestone)
-    key = freeze.key_from_manifest(manifest, milestone)
+    try:
+        clean_scratch(milestone)
+        manifest = freeze.input_manifest(project, milestone)
+        key = freeze.key_from_manifest(manifest, milestone)
+        scratch = Path(tempfile.mkdtemp(prefix=f"{TMP_PREFIX}{os.getpid()}-", dir=milestone.path))
+        scratch.chmod(0o755)  # mkdtemp makes it private; results are committed and published
+    except OSError as exc:
+        where = exc.filename or milestone.path
+        return RunOutcome(
+            milestone, "failed", message=f"cannot prepare the run: {where}: {exc.strerror or exc}"
+        )
     commit, dirty = _git_state(project, milestone)
     previous = freeze.read_record(milestone)
-    scratch = Path(tempfile.mkdtemp(prefix=f"{TMP_PREFIX}{os.getpid()}-", dir=milestone.path))
-    scratch.chmod(0o755)  # mkdtemp makes it private; results are committed and published
     started = time.monotonic()
     results: list[StepResult] = []
     try:
@@ -671,7 +678,7 @@ def _execute_notebook(notebook: Path, out: Path, timeout: float) -> int:
     nb = nbformat.read(notebook, as_version=4)
     client = NotebookClient(
         nb,
-        timeout=int(timeout),
+        timeout=max(1, math.ceil(timeout)),
         kernel_name="python3",
         resources={"metadata": {"path": str(Path.cwd())}},
     )
