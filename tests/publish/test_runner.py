@@ -306,9 +306,19 @@ def test_100_mb_of_output_stays_on_disk(tmp_path: Path) -> None:
     assert dlip.returncode == 0, dlip.stdout.read().decode()
     dlip.stdout.close()
     peak = usage.ru_maxrss * (1 if sys.platform == "darwin" else 1024)
-    log = folder / "results/logs/01-main.py.log"
-    assert log.stat().st_size > 100 * 2**20
     assert peak < 100 * 2**20, f"dlip peaked at {peak / 2**20:.0f} MiB"
+    # The committed log keeps 4 MiB of head and tail; the full one stays out of git.
+    (step,) = json.loads((folder / "results/run.json").read_text())["steps"]
+    assert step["output_bytes"] > 100 * 2**20 and step["output_lines"] == 100 * 16384 + 2
+    assert step["log_truncated"] is True
+    log = folder / "results/logs/01-main.py.log"
+    assert 4 * 2**20 - 200 < log.stat().st_size < 4 * 2**20 + 200
+    full = tmp_path / ".dlip/logs/000_loud/01-main.py.log"
+    assert full.stat().st_size == step["output_bytes"]
+    with open(log, "rb") as f:
+        assert f.readline() == b"first line of a loud script\n"
+        f.seek(-200, os.SEEK_END)
+        assert f.read().endswith(b"x\nlast line of a loud script\n")
 
     project, (milestone,) = load(tmp_path)
     tracemalloc.start()
@@ -318,8 +328,9 @@ def test_100_mb_of_output_stays_on_disk(tmp_path: Path) -> None:
     assert page_peak < 16 * 2**20
     assert len(markdown) < 200_000
     assert "first line of a loud script" in markdown and "last line of a loud script" in markdown
-    assert "lines not shown" in markdown and "results/logs/01-main.py.log" in markdown
-    log.unlink()  # 100 MB is not worth keeping in pytest's temp dirs
+    assert "1638202 lines not shown" in markdown and "results/logs/01-main.py.log" in markdown
+    assert "log, cut to its head and tail" in markdown
+    full.unlink()  # 100 MB is not worth keeping in pytest's temp dirs
 
 
 def notebook(path: Path, *sources: str) -> None:

@@ -161,7 +161,8 @@ def _step_output(milestone: Milestone, step: dict[str, Any], url: str) -> str:
     command = " ".join(str(c) for c in step.get("command") or [step.get("path", "")])
     total = step.get("output_lines")
     head, tail, total = _head_and_tail(log, total if isinstance(total, int) else None)
-    log_link = f'<a href="{html.escape(url + "/" + quote(log_rel))}">full log</a>'
+    log_name = "log, cut to its head and tail" if step.get("log_truncated") else "full log"
+    log_link = f'<a href="{html.escape(url + "/" + quote(log_rel))}">{log_name}</a>'
     if not head:
         body = "<em>(no output)</em>"
     elif tail is None:

@@ -45,6 +45,8 @@ from dlip.publish.project import RESULTS_DIRNAME, Project
 RECORD_FORMAT = 1
 LOGS_DIRNAME = "logs"
 FAILED_DIRNAME = "failed"  # under the project's work dir
+FULL_LOGS_DIRNAME = "logs"  # under the project's work dir: untruncated logs of huge output
+LOG_LIMIT_BYTES = 4 << 20  # a committed log keeps this much of its head and tail
 TMP_PREFIX = ".results-tmp-"
 OLD_PREFIX = ".results-old-"
 KILL_GRACE_S = 3.0  # between SIGTERM and SIGKILL
@@ -66,6 +68,7 @@ class StepResult:
     output_bytes: int = 0
     notebook: str | None = None  # the executed notebook, relative to the results folder
     error: str | None = None
+    log_truncated: bool = False  # the committed log keeps head and tail; see cap_log
 
     def as_record(self) -> dict[str, Any]:
         record = {
@@ -81,6 +84,7 @@ class StepResult:
             "log": self.log,
             "output_lines": self.output_lines,
             "output_bytes": self.output_bytes,
+            "log_truncated": self.log_truncated,
         }
         if self.notebook:
             record["notebook"] = self.notebook
@@ -244,6 +248,9 @@ def run_milestone(
         failed = next((r for r in results if r.status != "ok"), None)
         if failed is not None:
             return _failed_outcome(project, milestone, scratch, failed, duration)
+        for result in results:
+            full = project.work_dir / FULL_LOGS_DIRNAME / milestone.name / Path(result.log).name
+            result.log_truncated = cap_log(scratch / result.log, full)
         record = {
             "format": RECORD_FORMAT,
             "milestone": milestone.name,
@@ -557,6 +564,35 @@ def _failed_outcome(
         output_tail=tail_text(log_path),
         log_path=Path(_display(project, log_path)),
     )
+
+
+def cap_log(log: Path, full_copy: Path, limit: int = LOG_LIMIT_BYTES) -> bool:
+    """Shrink a huge log to its first and last `limit / 2` bytes, cut at line ends.
+
+    Results are committed to git, which should not carry 100 MB of output; the full log is
+    moved to `full_copy` (in the untracked work dir) on the machine that ran it.
+    Returns whether the log was cut.
+    """
+    size = log.stat().st_size
+    if size <= limit:
+        return False
+    full_copy.parent.mkdir(parents=True, exist_ok=True)
+    shutil.move(str(log), str(full_copy))
+    half = limit // 2
+    with open(full_copy, "rb") as src, open(log, "wb") as out:
+        head = src.read(half)
+        head = head[: head.rfind(b"\n") + 1] or head
+        src.seek(size - half)
+        tail = src.read()
+        tail = tail[tail.find(b"\n") + 1 :] or tail
+        cut = size - len(head) - len(tail)
+        out.write(head)
+        out.write(
+            f"[dlip: {cut} bytes of output cut here to keep the results small; the full log "
+            f"was kept on the machine that ran it, as {full_copy.name}]\n".encode()
+        )
+        out.write(tail)
+    return True
 
 
 def tail_text(path: Path, lines: int = TAIL_LINES, max_bytes: int = 8192) -> str:
