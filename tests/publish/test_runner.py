@@ -125,6 +125,7 @@ def test_git_commit_recorded_and_dirty_marked(tmp_path: Path) -> None:
     subprocess.run([*git, "init", "-q"], check=True)
     subprocess.run([*git, "add", "."], check=True)
     subprocess.run([*git, "commit", "-qm", "first"], check=True)
+    (tmp_path / "notes.txt").write_text("not part of the milestone")  # untracked, elsewhere
     head = subprocess.run([*git, "rev-parse", "HEAD"], capture_output=True, text=True).stdout
     project, milestones = load(tmp_path)
     (outcome,) = run_milestones(project, milestones, force=True, progress=False)

@@ -222,6 +222,7 @@ def run_milestone(
         clean_scratch(milestone)
         manifest = freeze.input_manifest(project, milestone)
         key = freeze.key_from_manifest(manifest, milestone)
+        commit, dirty = _git_state(project, milestone)  # before the scratch folder exists
         scratch = Path(tempfile.mkdtemp(prefix=f"{TMP_PREFIX}{os.getpid()}-", dir=milestone.path))
         scratch.chmod(0o755)  # mkdtemp makes it private; results are committed and published
     except OSError as exc:
@@ -229,7 +230,6 @@ def run_milestone(
         return RunOutcome(
             milestone, "failed", message=f"cannot prepare the run: {where}: {exc.strerror or exc}"
         )
-    commit, dirty = _git_state(project, milestone)
     previous = freeze.read_record(milestone)
     started = time.monotonic()
     results: list[StepResult] = []
