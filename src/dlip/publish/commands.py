@@ -43,7 +43,14 @@ def _cmd_check(args: argparse.Namespace) -> int:
 def _cmd_new_post(args: argparse.Namespace) -> int:
     from dlip.publish.build import new_post
 
-    path = new_post(Project.at(args.repo), " ".join(args.title))
+    try:
+        path = new_post(Project.at(args.repo), " ".join(args.title))
+    except FileExistsError as exc:
+        print(f"error: {exc.filename}: already exists; pick another title", file=sys.stderr)
+        return 1
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     print(path)
     return 0
 

@@ -1,0 +1,78 @@
+"""MkDocs hook: plain `mkdocs build` / `mkdocs serve` regenerate the pages first.
+
+Listed under `hooks:` in mkdocs.yml. On every build it regenerates the Markdown pages
+(unless `dlip build` already did, which it says through `DLIP_PAGES_READY`), sets the nav,
+makes sure the Markdown extensions the pages rely on are on, and asks `mkdocs serve` to
+watch the posts and milestone folders so editing a post rebuilds the site.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from pathlib import Path
+
+from dlip.publish.project import WORK_DIRNAME, Project
+
+READY_ENV = "DLIP_PAGES_READY"
+log = logging.getLogger("dlip")  # not under "mkdocs": strict mode does not count these
+_EMPTY_SCRIPT = re.compile(r'<script src="">\s*</script>')
+
+
+def project_for(config_file: str | os.PathLike[str] | None) -> Project:
+    """The repo a config belongs to: its folder, or the repo above a generated `.dlip/`."""
+    folder = Path(config_file).resolve().parent if config_file else Path.cwd()
+    if folder.name == WORK_DIRNAME:
+        folder = folder.parent
+    return Project.at(folder)
+
+
+def on_config(config):
+    from dlip.publish.build import generate_pages
+    from dlip.publish.pages import CSS_PATH, read_nav
+    from dlip.publish.site_config import REQUIRED_EXTENSIONS
+
+    project = project_for(config.config_file_path)
+    if os.environ.get(READY_ENV) != "1":
+        site = generate_pages(project)
+        for problem in site.problems:
+            log.warning("%s", problem)
+    nav = read_nav(project)
+    if config.nav is None and nav:
+        config.nav = nav
+    for name in REQUIRED_EXTENSIONS:
+        if name not in config.markdown_extensions:
+            config.markdown_extensions.append(name)
+    if CSS_PATH not in config.extra_css:
+        config.extra_css.append(CSS_PATH)
+    jupyter = config.plugins.get("mkdocs-jupyter")
+    if jupyter is not None and not Path(jupyter.config["cache_dir"]).is_absolute():
+        jupyter.config["cache_dir"] = str(project.work_dir / "cache" / "mkdocs-jupyter")
+    for path in _watched(project):
+        if str(path) not in config.watch:
+            config.watch.append(str(path))
+    return config
+
+
+def on_post_page(output: str, page, config) -> str:
+    """Advertise the Atom feed; drop the empty MathJax tag notebooks get (no CDN here)."""
+    depth = page.url.count("/") if page.url else 0
+    href = "../" * depth + "blog/feed.xml"
+    link = f'<link rel="alternate" type="application/atom+xml" title="Posts" href="{href}">'
+    output = output.replace("</head>", f"{link}\n</head>", 1)
+    return _EMPTY_SCRIPT.sub("", output)
+
+
+def _watched(project: Project) -> list[Path]:
+    """What an author edits: posts, milestone folders, README and notes."""
+    from dlip.publish.milestones import discover_milestones
+
+    paths = [project.posts_dir, project.code_dir]
+    if not project.code_dir.is_dir():
+        milestones, _ = discover_milestones(project)
+        paths += [m.path for m in milestones]
+    paths += [p for p in project.root.iterdir() if p.is_file() and p.suffix.lower() == ".md"]
+    notes = project.root / "notes"
+    paths.append(notes)
+    return [p for p in paths if p.exists()]

@@ -1,0 +1,351 @@
+"""Rewrite links written for the repo so they land on the right page of the site.
+
+Authors link the way GitHub and Obsidian show their files: `code/000_x/nn_SGD.py`,
+`../code/000_x/`, `2024-01-02%20-%20Title.md`, `<2024-01-02 - Title.md>`, `README.md`,
+`[[2024-01-02 - Title]]`. A `SiteMap` knows which page (or copied file) stands for each
+repo path; `LinkRewriter` resolves every link of a Markdown text against it.
+
+Links that leave the repo (`../../etc/passwd`) are refused and never copied. Links to
+nothing are reported as problems and rendered as plain text, so `mkdocs build --strict`
+still passes: `dlip build` warns about them, `dlip check` fails on them.
+"""
+
+from __future__ import annotations
+
+import html
+import posixpath
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import quote, unquote
+
+from dlip.publish.model import Problem, Severity
+
+MAX_ASSET_BYTES = 50 * 1024 * 1024  # larger files are not copied into the site
+SCHEME_RE = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:|^//")
+FENCE_RE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
+INLINE_LINK_RE = re.compile(
+    r"(?P<bang>!?)\[(?P<text>(?:[^\[\]\n]|\[[^\[\]\n]*\])*)\]"
+    r"\(\s*(?P<target><[^>\n]*>|(?:[^()\s<>]|[ \t](?![ \t]*[\"'(])|\([^()\s]*\))*)"
+    r"(?P<title>\s+(?:\"[^\"\n]*\"|'[^'\n]*'|\([^)\n]*\)))?\s*\)"
+)
+REF_DEF_RE = re.compile(r"^(?P<lead>\s{0,3}\[[^\]\n]+\]:\s*)(?P<target><[^>\n]*>|\S+)(?P<rest>.*)$")
+WIKILINK_RE = re.compile(r"(?P<bang>!?)\[\[(?P<target>[^\]|#\n]+)(?:#(?P<frag>[^\]|\n]*))?"
+                         r"(?:\|(?P<alias>[^\]\n]*))?\]\]")
+HTML_ATTR_RE = re.compile(r"(?P<lead><(?:img|a|source|video|audio|iframe)\b[^>]*?\s(?:src|href)=)"
+                          r"(?P<q>[\"'])(?P<target>.*?)(?P=q)", re.IGNORECASE)
+CODE_SPAN_RE = re.compile(r"(`+)(?:.+?)\1")
+
+
+@dataclass
+class SiteMap:
+    """Which docs path stands for each repo path, and which repo files get copied."""
+
+    root: Path
+    # repo-relative POSIX path (file or folder) -> docs-relative path, maybe with '#anchor'
+    pages: dict[str, str] = field(default_factory=dict)
+    # post file name (and its stem) -> docs path, for links written by bare file name
+    post_names: dict[str, str] = field(default_factory=dict)
+    # docs-relative path -> absolute source path of each file to copy into the site
+    assets: dict[str, Path] = field(default_factory=dict)
+    # docs-relative paths that must not be overwritten by a copied asset
+    reserved: set[str] = field(default_factory=set)
+    _lower: dict[str, str] = field(default_factory=dict, repr=False)
+
+    def add_page(self, repo_rel: str, docs_rel: str) -> None:
+        key = _norm(repo_rel)
+        self.pages[key] = docs_rel
+        self._lower.setdefault(key.lower(), key)
+        self.reserved.add(docs_rel.split("#", 1)[0])
+
+    def add_post(self, repo_rel: str, docs_rel: str) -> None:
+        self.add_page(repo_rel, docs_rel)
+        name = posixpath.basename(repo_rel)
+        self.post_names[name.lower()] = docs_rel
+        self.post_names[posixpath.splitext(name)[0].lower()] = docs_rel
+
+    def add_asset(self, repo_rel: str, source: Path) -> str:
+        """Copy `source` into the site at its repo path; returns that docs path."""
+        docs_rel = _norm(repo_rel)
+        self.assets[docs_rel] = source
+        return docs_rel
+
+    def lookup(self, repo_rel: str) -> str | None:
+        key = _norm(repo_rel)
+        if key in self.pages:
+            return self.pages[key]
+        real = self._lower.get(key.lower())
+        return self.pages[real] if real is not None else None
+
+
+@dataclass
+class Resolved:
+    docs_path: str  # docs-relative target, without fragment
+    fragment: str
+
+
+class LinkRewriter:
+    """Rewrites the links of one Markdown text that moves from `source_rel` to `page_rel`."""
+
+    def __init__(
+        self,
+        sitemap: SiteMap,
+        source: Path,
+        page_rel: str,
+        problems: list[Problem],
+        severity: Severity = "warning",
+        on_link: Callable[[str], None] | None = None,
+    ) -> None:
+        self.sitemap = sitemap
+        self.source = source
+        self.source_rel = source.relative_to(sitemap.root).as_posix()
+        self.page_rel = page_rel
+        self.problems = problems
+        self.severity = severity
+        self.on_link = on_link  # told the docs path of every resolved internal link
+
+    # -- text -------------------------------------------------------------------------------
+
+    def rewrite(self, text: str) -> str:
+        """The text with every internal link pointed at its page; code is left alone."""
+        out: list[str] = []
+        fence: str | None = None
+        for line in text.splitlines(keepends=True):
+            match = FENCE_RE.match(line)
+            if fence is not None:
+                if match and match.group(1)[0] == fence[0] and len(match.group(1)) >= len(fence):
+                    fence = None
+                out.append(line)
+                continue
+            if match:
+                fence = match.group(1)
+                out.append(line)
+                continue
+            out.append(self._rewrite_line(line))
+        return "".join(out)
+
+    def _rewrite_line(self, line: str) -> str:
+        ref = REF_DEF_RE.match(line)
+        if ref:
+            target = self._md_target(ref["target"], bare=True)
+            return f"{ref['lead']}{target}{ref['rest']}" + ("\n" if line.endswith("\n") else "")
+        parts = []
+        last = 0
+        for span in CODE_SPAN_RE.finditer(line):
+            parts.append(self._rewrite_prose(line[last:span.start()]))
+            parts.append(span.group(0))
+            last = span.end()
+        parts.append(self._rewrite_prose(line[last:]))
+        return "".join(parts)
+
+    def _rewrite_prose(self, text: str) -> str:
+        # Wikilinks become Markdown links; keep them out of the second pass.
+        done: list[str] = []
+
+        def hold(m: re.Match[str]) -> str:
+            done.append(self._wikilink(m))
+            return f"\x00{len(done) - 1}\x00"
+
+        text = WIKILINK_RE.sub(hold, text)
+        text = INLINE_LINK_RE.sub(self._inline_link, text)
+        text = HTML_ATTR_RE.sub(self._html_attr, text)
+        return re.sub(r"\x00(\d+)\x00", lambda m: done[int(m.group(1))], text)
+
+    def _inline_link(self, m: re.Match[str]) -> str:
+        raw = m["target"].strip()
+        if raw.startswith("<") and raw.endswith(">"):
+            raw = raw[1:-1]
+        if _is_external(raw):
+            return m.group(0)
+        resolved = self.resolve(raw)
+        if resolved is None:
+            return self._unlinked(m["bang"], m["text"])
+        url = self._md_url(resolved)
+        return f"{m['bang']}[{m['text']}]({url}{m['title'] or ''})"
+
+    def _md_target(self, raw: str, bare: bool = False) -> str:
+        inner = raw[1:-1] if raw.startswith("<") and raw.endswith(">") else raw
+        if _is_external(inner):
+            return raw
+        resolved = self.resolve(inner)
+        return "#" if resolved is None else self._md_url(resolved)
+
+    def _wikilink(self, m: re.Match[str]) -> str:
+        name = m["target"].strip()
+        label = (m["alias"] or name).strip()
+        resolved = self.resolve_wikilink(name)
+        if resolved is None:
+            return self._unlinked(m["bang"], label)
+        if m["frag"]:
+            resolved = Resolved(resolved.docs_path, _heading_anchor(m["frag"]))
+        return f"{m['bang']}[{_escape_brackets(label)}]({self._md_url(resolved)})"
+
+    def _html_attr(self, m: re.Match[str]) -> str:
+        raw = html.unescape(m["target"])
+        if _is_external(raw):
+            return m.group(0)
+        resolved = self.resolve(raw)
+        url = "#" if resolved is None else self._html_url(resolved)
+        return f"{m['lead']}{m['q']}{html.escape(url, quote=True)}{m['q']}"
+
+    def _unlinked(self, bang: str, text: str) -> str:
+        if bang:
+            return f"<span class=\"dlip-broken-link\">[image not found: {html.escape(text)}]</span>"
+        return f"<span class=\"dlip-broken-link\">{text}</span>"
+
+    # -- resolution -------------------------------------------------------------------------
+
+    def resolve(self, raw: str) -> Resolved | None:
+        """The docs path a link target stands for, or None (and a problem) if none."""
+        path_part, _, fragment = raw.partition("#")
+        path_part = path_part.split("?", 1)[0]
+        if not path_part:
+            return Resolved(self.page_rel, fragment) if fragment else None
+        decoded = unquote(path_part).replace("\\", "/")
+        if decoded.startswith("/"):
+            joined = posixpath.normpath(decoded.lstrip("/") or ".")
+        else:
+            joined = posixpath.normpath(posixpath.join(posixpath.dirname(self.source_rel), decoded))
+        if joined == ".." or joined.startswith("../"):
+            self._problem(raw, "points outside the repo; refused and not copied")
+            return None
+        found, reason = self._resolve_repo_path(joined)
+        if found is None and "/" not in decoded:
+            found = self.sitemap.post_names.get(decoded.lower())
+        if found is None:
+            self._problem(raw, reason or "is broken: no such file or page in the repo")
+            return None
+        return self._found(found, fragment)
+
+    def resolve_wikilink(self, name: str) -> Resolved | None:
+        """Obsidian's `[[name]]`: a post, a page or a file, found by name."""
+        key = name.strip()
+        candidates = [key] if posixpath.splitext(key)[1] else [key + ".md", key]
+        for candidate in candidates:
+            hit = self.sitemap.post_names.get(posixpath.basename(candidate).lower())
+            if hit is not None:
+                return self._found(hit, "")
+        here = posixpath.dirname(self.source_rel)
+        for candidate in candidates:
+            for rel in (posixpath.normpath(posixpath.join(here, candidate)),
+                        posixpath.normpath(candidate)):
+                if rel == ".." or rel.startswith("../"):
+                    continue
+                found, _ = self._resolve_repo_path(rel)
+                if found is not None:
+                    return self._found(found, "")
+        self._problem(f"[[{name}]]", "is broken: no post, page or file by that name")
+        return None
+
+    def _found(self, found: str, fragment: str) -> Resolved:
+        docs_path, _, anchor = found.partition("#")
+        if self.on_link is not None:
+            self.on_link(docs_path)
+        return Resolved(docs_path, fragment or anchor)
+
+    def _resolve_repo_path(self, joined: str) -> tuple[str | None, str | None]:
+        """(docs path, None) for a published repo path, else (None, why it is not)."""
+        hit = self.sitemap.lookup(joined)
+        if hit is not None:
+            return hit, None
+        path = _case_insensitive(self.sitemap.root, joined)
+        if path is None:
+            return None, None
+        rel = path.relative_to(self.sitemap.root).as_posix()
+        hit = self.sitemap.lookup(rel)
+        if hit is not None:
+            return hit, None
+        if not _inside(self.sitemap.root, path):
+            return None, "leads outside the repo (through a link); refused and not copied"
+        if any(part.startswith(".") for part in rel.split("/")):
+            return None, "points into a hidden folder, which is not published"
+        if path.is_dir():
+            return None, "links a folder that has no page (no README.md in it)"
+        if path.stat().st_size > MAX_ASSET_BYTES:
+            return None, f"is a file over {MAX_ASSET_BYTES // 2**20} MB; not copied"
+        if rel in self.sitemap.reserved:
+            return rel, None
+        return self.sitemap.add_asset(rel, path), None
+
+    def _problem(self, target: str, reason: str) -> None:
+        self.problems.append(
+            Problem(self.source, f"link {target!r} {reason}", severity=self.severity)
+        )
+
+    # -- URLs -------------------------------------------------------------------------------
+
+    def _md_url(self, r: Resolved) -> str:
+        """A relative link MkDocs resolves itself (it turns .md into page URLs)."""
+        if r.docs_path == self.page_rel:
+            rel = ""
+        else:
+            rel = posixpath.relpath(r.docs_path, posixpath.dirname(self.page_rel) or ".")
+        url = quote(rel, safe="/-_.~")
+        return f"{url}#{r.fragment}" if r.fragment else (url or "#")
+
+    def _html_url(self, r: Resolved) -> str:
+        """A final URL relative to the page's own URL, for raw HTML MkDocs leaves alone."""
+        target = page_url(r.docs_path)
+        base = page_url(self.page_rel)
+        base_dir = base if base.endswith("/") or not base else posixpath.dirname(base) + "/"
+        rel = posixpath.relpath(target or ".", base_dir.rstrip("/") or ".")
+        if target.endswith("/") and not rel.endswith("/"):
+            rel = "./" if rel == "." else rel + "/"
+        url = quote(rel, safe="/-_.~")
+        return f"{url}#{r.fragment}" if r.fragment else url
+
+
+def page_url(docs_rel: str) -> str:
+    """The site URL (directory style) of a docs file: `a/b.md` -> `a/b/`, `a/index.md` -> `a/`."""
+    stem, ext = posixpath.splitext(docs_rel)
+    if ext.lower() not in (".md", ".ipynb"):
+        return docs_rel
+    if posixpath.basename(stem).lower() in ("index", "readme"):
+        parent = posixpath.dirname(stem)
+        return f"{parent}/" if parent else ""
+    return f"{stem}/"
+
+
+def _norm(repo_rel: str) -> str:
+    norm = posixpath.normpath(repo_rel.replace("\\", "/")).strip("/")
+    return norm or "."
+
+
+def _is_external(target: str) -> bool:
+    return bool(SCHEME_RE.match(target)) or target.startswith("#") or not target.strip()
+
+
+def _inside(root: Path, path: Path) -> bool:
+    """True when the real file (symlinks followed) lives inside the repo."""
+    try:
+        path.resolve().relative_to(root.resolve())
+    except ValueError:
+        return False
+    return True
+
+
+def _case_insensitive(root: Path, rel: str) -> Path | None:
+    """The existing path for `rel`, matching each part case-insensitively if need be."""
+    exact = root / rel
+    if exact.exists() or exact.is_symlink():
+        return exact
+    current = root
+    for part in rel.split("/"):
+        try:
+            names = {p.name.lower(): p for p in current.iterdir()}
+        except OSError:
+            return None
+        found = names.get(part.lower())
+        if found is None:
+            return None
+        current = found
+    return current
+
+
+def _heading_anchor(heading: str) -> str:
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def _escape_brackets(text: str) -> str:
+    return text.replace("[", "\\[").replace("]", "\\]")

@@ -1,0 +1,355 @@
+"""Generate the site's Markdown pages and assets from posts, milestones and notes.
+
+`generate` is pure: it returns every page's text and every file to copy, plus the
+problems found (broken links first of all). `write_site` puts them under the docs folder,
+touching only files whose content changed and deleting what an earlier run generated
+but this one did not, so MkDocs and the live-reload server see the smallest change.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from dlip.publish import pages_blog, pages_home, pages_milestones, pages_notes
+from dlip.publish.feed import FEED_PATH, atom_feed
+from dlip.publish.links import LinkRewriter, SiteMap
+from dlip.publish.model import Milestone, Post, Problem, Severity
+from dlip.publish.posts import post_url_path, published
+from dlip.publish.project import Project
+
+NAV_FILE = "nav.json"  # in the work dir: the hook reads it to set MkDocs' nav
+MANIFEST_FILE = "generated.json"  # in the work dir: what the last run wrote
+CSS_PATH = "_generated/dlip.css"
+# Paths under a hand-written docs/ folder that belong to the generator (gitignored).
+GENERATED_AREAS = ("blog/", "code/", "_generated/", "index.md")
+MAX_NAV_NOTES = 40
+
+
+@dataclass
+class Site:
+    """Everything one generation produces."""
+
+    pages: dict[str, str] = field(default_factory=dict)  # docs-relative path -> text
+    copies: dict[str, Path] = field(default_factory=dict)  # docs-relative path -> source
+    nav: list[Any] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+
+def generate(
+    project: Project,
+    posts: list[Post],
+    milestones: list[Milestone],
+    *,
+    site_name: str,
+    site_url: str | None = None,
+    today: date | None = None,
+    link_severity: Severity = "warning",
+) -> Site:
+    """Every page and asset of the site; nothing is written."""
+    from dlip.publish import results
+    from dlip.publish.site_config import DLIP_CSS
+
+    today = today or date.today()
+    site = Site()
+    problems = site.problems
+    posts = published(posts)
+    sitemap = SiteMap(project.root)
+
+    readme = _root_readme(project)
+    sitemap.add_page(".", pages_home.HOME)
+    if readme is not None:
+        sitemap.add_page(readme.name, pages_home.HOME)
+    sitemap.add_page(project.posts_dir.name, pages_blog.BLOG_INDEX)
+    for post in posts:
+        sitemap.add_post(_rel(project, post.path), post_url_path(post))
+
+    scanned: dict[str, pages_milestones.MilestoneFiles] = {}
+    milestone_pages: dict[str, str] = {}
+    for m in milestones:
+        files = pages_milestones.scan(project, m)
+        scanned[m.name] = files
+        milestone_pages[m.name] = pages_milestones.page_path(project, m)
+        pages_milestones.register(project, m, files, sitemap)
+    if project.code_dir.is_dir() and sitemap.lookup(project.code_dir.name) is None:
+        sitemap.add_page(project.code_dir.name, f"{pages_home.HOME}#roadmap")
+
+    notes = pages_notes.discover_notes(project, {m.path for m in milestones})
+    note_pages: list[tuple[str, str]] = []
+    for path in notes:
+        page = pages_notes.note_page_path(project, path)
+        if _is_reserved(page, sitemap):
+            problems.append(Problem(path, f"its page {page} would replace a generated page; "
+                                          "not published (rename it)", severity="warning"))
+            continue
+        sitemap.add_page(_rel(project, path), page)
+        folder = _rel(project, path.parent)
+        if path.name.lower() == "readme.md" and folder != ".":
+            sitemap.add_page(folder, page)
+        note_pages.append((pages_notes.note_title(path), page))
+
+    # Posts first: their links tell each milestone which posts cite it.
+    refs = _milestone_refs(posts, milestones, milestone_pages, problems)
+    linked: dict[str, set[str]] = {}
+    site.pages.update(pages_blog.post_pages(posts, sitemap, refs, problems, link_severity, linked))
+
+    home_rows = []
+    for m in milestones:
+        page = milestone_pages[m.name]
+        citing = _citing_posts(m, page, posts, refs, linked)
+        headline = _headline(m, results.read_metrics(m))
+        site.pages[page] = pages_milestones.milestone_page(
+            project, m, scanned[m.name], sitemap, problems, link_severity,
+            results.results_markdown(project, m, "results"), headline, citing,
+        )
+        home_rows.append((m, page, headline))
+
+    for path in notes:
+        page = sitemap.lookup(_rel(project, path))
+        if page is None:
+            continue
+        text = path.read_text(encoding="utf-8", errors="replace")
+        site.pages[page] = LinkRewriter(sitemap, path, page, problems, link_severity).rewrite(text)
+
+    readme_md = None
+    if readme is not None:
+        text = pages_milestones._drop_first_heading(readme.read_text("utf-8", errors="replace"))
+        readme_md = LinkRewriter(sitemap, readme, pages_home.HOME, problems,
+                                 link_severity).rewrite(text)
+    site.pages[pages_home.HOME] = pages_home.home_page(site_name, readme_md, home_rows, posts)
+    site.pages[pages_home.PROGRESS_SVG] = pages_home.progress_svg(home_rows)
+
+    blog_refs = {p.path: refs[p.path] for p in posts if p.path in refs}
+    site.pages.update(pages_blog.index_pages(posts, sitemap, blog_refs, today))
+    site.pages.update(pages_blog.archive_pages(posts))
+    site.pages.update(pages_blog.tag_pages(posts))
+    site.pages[FEED_PATH] = atom_feed(posts, site_name, site_url)
+    site.pages[CSS_PATH] = DLIP_CSS
+
+    for docs_path, source in sitemap.assets.items():
+        if docs_path not in site.pages:
+            site.copies[docs_path] = source
+    site.nav = _nav(home_rows, note_pages)
+    return site
+
+
+def write_site(project: Project, site: Site) -> tuple[int, int, int]:
+    """Write changed pages, copy changed files, delete stale ones: (written, copied, deleted)."""
+    docs = project.docs_dir
+    docs.mkdir(parents=True, exist_ok=True)
+    project.work_dir.mkdir(parents=True, exist_ok=True)
+    manifest_path = project.work_dir / MANIFEST_FILE
+    previous = _read_manifest(manifest_path)
+    owns_everything = _inside(docs, project.work_dir)
+    written = copied = 0
+    kept: list[str] = []
+    for rel, text in site.pages.items():
+        target = docs / rel
+        if not _may_write(rel, target, previous, owns_everything, site.problems):
+            continue
+        kept.append(rel)
+        data = text.encode("utf-8")
+        if target.is_file() and not target.is_symlink() and _same_bytes(target, data):
+            continue
+        _atomic_write(target, data)
+        written += 1
+    for rel, source in site.copies.items():
+        target = docs / rel
+        if not _may_write(rel, target, previous, owns_everything, site.problems):
+            continue
+        kept.append(rel)
+        if _same_file(source, target):
+            continue
+        _atomic_copy(source, target)
+        copied += 1
+    deleted = _delete_stale(docs, previous - set(kept))
+    _atomic_write(manifest_path, json.dumps(sorted(kept), indent=0).encode())
+    _atomic_write(project.work_dir / NAV_FILE, json.dumps(site.nav, indent=1).encode())
+    return written, copied, deleted
+
+
+def read_nav(project: Project) -> list[Any] | None:
+    path = project.work_dir / NAV_FILE
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+# --- pieces ------------------------------------------------------------------------------
+
+
+def _root_readme(project: Project) -> Path | None:
+    found = sorted(p for p in project.root.iterdir()
+                   if p.is_file() and p.name.lower() == "readme.md")
+    return found[0] if found else None
+
+
+def _milestone_refs(
+    posts: list[Post],
+    milestones: list[Milestone],
+    pages: dict[str, str],
+    problems: list[Problem],
+) -> dict[Path, pages_blog.MilestoneRef]:
+    from dlip.publish.milestones import find_milestone
+
+    refs = {}
+    for post in posts:
+        if not post.milestone:
+            continue
+        try:
+            m = find_milestone(milestones, post.milestone)
+        except LookupError as exc:
+            problems.append(Problem(post.path, f"milestone: {exc}", severity="warning"))
+            continue
+        refs[post.path] = pages_blog.MilestoneRef(pages_blog.milestone_label(m), pages[m.name])
+    return refs
+
+
+def _citing_posts(
+    m: Milestone,
+    page: str,
+    posts: list[Post],
+    refs: dict[Path, pages_blog.MilestoneRef],
+    linked: dict[str, set[str]],
+) -> list[tuple[str, str, str]]:
+    folder = page.rsplit("/", 1)[0] + "/"
+    citing = []
+    for post in posts:
+        post_page = post_url_path(post)
+        ref = refs.get(post.path)
+        by_field = ref is not None and ref.page == page
+        by_link = any(t == page or t.startswith(folder) for t in linked.get(post_page, ()))
+        if by_field or by_link:
+            citing.append((post.date.isoformat(), post.title, post_page))
+    return citing
+
+
+def _headline(m: Milestone, metrics: dict[str, Any]) -> str | None:
+    from dlip.publish.results import format_metric, md_text
+
+    if not m.headline or m.headline not in metrics:
+        return None
+    return f"{md_text(m.headline)}: **{md_text(format_metric(metrics[m.headline]))}**"
+
+
+def _nav(rows: list[tuple[Milestone, str, str | None]], notes: list[tuple[str, str]]) -> list:
+    nav: list[Any] = [
+        {"Home": pages_home.HOME},
+        {"Blog": [
+            {"Latest posts": pages_blog.BLOG_INDEX},
+            {"Archive": pages_blog.ARCHIVE_INDEX},
+            {"Tags": pages_blog.TAGS_INDEX},
+        ]},
+    ]
+    if rows:
+        nav.append({"Milestones": [{f"{m.number} · {m.title}": page} for m, page, _ in rows]})
+    if notes:
+        nav.append({"Notes": [{title: page} for title, page in notes[:MAX_NAV_NOTES]]})
+    return nav
+
+
+def _is_reserved(page: str, sitemap: SiteMap) -> bool:
+    if page in sitemap.reserved or page == pages_home.HOME:
+        return True
+    return page.startswith(("blog/", "_generated/"))
+
+
+# --- files -------------------------------------------------------------------------------
+
+
+def _rel(project: Project, path: Path) -> str:
+    return path.relative_to(project.root).as_posix()
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    try:
+        path.resolve().relative_to(folder.resolve())
+    except ValueError:
+        return False
+    return True
+
+
+def _may_write(rel: str, target: Path, previous: set[str], owns_everything: bool,
+               problems: list[Problem]) -> bool:
+    """Never overwrite a hand-written file in a docs/ folder the author also edits."""
+    if owns_everything or rel in previous or not (target.exists() or target.is_symlink()):
+        return True
+    if rel.startswith(GENERATED_AREAS):
+        return True
+    problems.append(Problem(target, "hand-written file is in the way of a generated page; "
+                                    "left as it is", severity="warning"))
+    return False
+
+
+def _read_manifest(path: Path) -> set[str]:
+    try:
+        return set(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError, TypeError):
+        return set()
+
+
+def _same_bytes(path: Path, data: bytes) -> bool:
+    try:
+        return path.stat().st_size == len(data) and path.read_bytes() == data
+    except OSError:
+        return False
+
+
+def _same_file(source: Path, target: Path) -> bool:
+    try:
+        a, b = source.stat(), target.stat()
+    except OSError:
+        return False
+    return a.st_size == b.st_size and a.st_mtime_ns == b.st_mtime_ns and not target.is_symlink()
+
+
+def _atomic_write(target: Path, data: bytes) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if target.is_symlink():
+        target.unlink()
+    fd, tmp = tempfile.mkstemp(prefix=".dlip-", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _atomic_copy(source: Path, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if target.is_symlink():
+        target.unlink()
+    fd, tmp = tempfile.mkstemp(prefix=".dlip-", dir=target.parent)
+    os.close(fd)
+    try:
+        shutil.copy2(source, tmp, follow_symlinks=True)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _delete_stale(docs: Path, stale: set[str]) -> int:
+    deleted = 0
+    for rel in sorted(stale):
+        path = docs / rel
+        if path.is_file() or path.is_symlink():
+            path.unlink()
+            deleted += 1
+        parent = path.parent
+        while parent != docs and _inside(parent, docs):
+            try:
+                parent.rmdir()  # only when empty
+            except OSError:
+                break
+            parent = parent.parent
+    return deleted

@@ -1,0 +1,292 @@
+"""One page per milestone folder: README, notebooks, source files, library code, results.
+
+The page lives at the folder's own path (`code/000_x/index.md`), so relative links and
+images in the README keep working; source files, images and frozen results are copied
+beside it. File contents are shown inside code fences, which escape them.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dlip.publish.links import LinkRewriter, SiteMap
+from dlip.publish.model import Milestone, Problem, Severity
+from dlip.publish.project import RESULTS_DIRNAME, Project
+
+# Shown with syntax highlighting and a download link; the value is the highlighter's name.
+SOURCE_LANGUAGES = {
+    ".py": "python", ".pyx": "cython", ".sh": "bash", ".bash": "bash", ".js": "javascript",
+    ".ts": "typescript", ".c": "c", ".h": "c", ".cpp": "cpp", ".hpp": "cpp", ".cu": "cuda",
+    ".rs": "rust", ".go": "go", ".jl": "julia", ".r": "r", ".sql": "sql", ".toml": "toml",
+    ".yml": "yaml", ".yaml": "yaml", ".cfg": "ini", ".ini": "ini", ".json": "json",
+    ".mk": "makefile",
+}
+IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp"})
+SKIPPED_DIRS = frozenset({"__pycache__", ".ipynb_checkpoints", "results-local", "node_modules"})
+MAX_SHOWN_BYTES = 256 * 1024  # larger files get a download link only
+MAX_COPIED_BYTES = 50 * 1024 * 1024
+STATUS_LABELS = {"done": "Done", "in-progress": "In progress", "planned": "Planned"}
+
+
+@dataclass
+class MilestoneFiles:
+    """What a milestone folder holds, sorted into what the page does with it."""
+
+    readme: Path | None = None
+    sources: list[Path] = field(default_factory=list)  # shown and downloadable
+    notebooks: list[Path] = field(default_factory=list)  # rendered by mkdocs-jupyter
+    images: list[Path] = field(default_factory=list)  # copied
+    markdown: list[Path] = field(default_factory=list)  # other .md: pages of their own
+    results: list[Path] = field(default_factory=list)  # frozen results, copied as they are
+
+
+def page_path(project: Project, m: Milestone) -> str:
+    """`code/000_x/index.md`: the folder's own path in the repo."""
+    return f"{m.path.relative_to(project.root).as_posix()}/index.md"
+
+
+def source_anchor(rel: str) -> str:
+    return "src-" + re.sub(r"[^A-Za-z0-9_.-]+", "-", rel)
+
+
+def library_anchor(rel: str) -> str:
+    return "lib-" + re.sub(r"[^A-Za-z0-9_.-]+", "-", rel)
+
+
+def scan(project: Project, m: Milestone) -> MilestoneFiles:
+    """Sort the files of a milestone folder; symlinks leading out of the repo are skipped."""
+    found = MilestoneFiles()
+    root = project.root.resolve()
+    for path in sorted(_walk(m.path, root)):
+        rel = path.relative_to(m.path)
+        top = rel.parts[0]
+        suffix = path.suffix.lower()
+        if top == RESULTS_DIRNAME and len(rel.parts) > 1:
+            found.results.append(path)
+        elif len(rel.parts) == 1 and path.name.lower() == "readme.md":
+            found.readme = path
+        elif suffix == ".md":
+            found.markdown.append(path)
+        elif suffix == ".ipynb":
+            found.notebooks.append(path)
+        elif suffix in IMAGE_SUFFIXES:
+            found.images.append(path)
+        elif suffix in SOURCE_LANGUAGES or path.name == "Makefile":
+            found.sources.append(path)
+    return found
+
+
+def _walk(folder: Path, root: Path):
+    for path in folder.iterdir():
+        if path.name.startswith(".") or path.name in SKIPPED_DIRS:
+            continue
+        if path.is_symlink():
+            try:
+                path.resolve().relative_to(root)
+            except ValueError:
+                continue  # never follow a link out of the repo
+        if path.is_dir():
+            yield from _walk(path, root)
+        elif path.is_file():
+            yield path
+
+
+def register(project: Project, m: Milestone, files: MilestoneFiles, sitemap: SiteMap) -> None:
+    """Tell the site map which page or file stands for each path of the milestone."""
+    page = page_path(project, m)
+    folder_rel = m.path.relative_to(project.root).as_posix()
+    sitemap.add_page(folder_rel, page)
+    if files.readme is not None:
+        sitemap.add_page(_rel(project, files.readme), page)
+    for path in files.sources:
+        sitemap.add_page(_rel(project, path), f"{page}#{source_anchor(_rel_to(m, path))}")
+        if path.stat().st_size <= MAX_COPIED_BYTES:
+            sitemap.add_asset(_rel(project, path) + "", path)
+    for path in files.images:
+        if path.stat().st_size <= MAX_COPIED_BYTES:
+            sitemap.add_asset(_rel(project, path), path)
+    for path in files.notebooks:
+        published = executed_copy(m, path) or path
+        docs = _rel(project, published)
+        sitemap.add_asset(docs, published)
+        sitemap.add_page(_rel(project, path), docs)
+        sitemap.reserved.add(docs)
+    for path in files.results:
+        if path.suffix.lower() == ".md":
+            continue  # would become a page of its own
+        sitemap.add_asset(_rel(project, path), path)
+    if files.results:
+        sitemap.add_page(f"{folder_rel}/{RESULTS_DIRNAME}", f"{page}#results")
+
+
+def executed_copy(m: Milestone, notebook: Path) -> Path | None:
+    """The executed notebook the runner froze in results/, if there is one."""
+    candidate = m.results_dir / notebook.relative_to(m.path)
+    return candidate if candidate.is_file() else None
+
+
+def milestone_page(
+    project: Project,
+    m: Milestone,
+    files: MilestoneFiles,
+    sitemap: SiteMap,
+    problems: list[Problem],
+    severity: Severity,
+    results_md: str,
+    metrics_headline: str | None,
+    posts: list[tuple[str, str, str]],
+) -> str:
+    """The Markdown of a milestone page. `posts` are (date, title, docs path) that cite it."""
+    page = page_path(project, m)
+    lines = ["---", f"title: {_yaml_str(f'{m.number} · {m.title}')}", "---", "",
+             f"# {m.title}", ""]
+    facts = [f"Milestone **{m.number}**"]
+    if m.status:
+        facts.append(f'<span class="dlip-status dlip-status-{m.status}">'
+                     f"{STATUS_LABELS.get(m.status, m.status)}</span>")
+    if m.section:
+        facts.append(f"Section: {_plain(m.section)}")
+    if metrics_headline:
+        facts.append(metrics_headline)
+    lines += [" · ".join(facts), ""]
+    if m.summary:
+        lines += [f"> {_plain(m.summary)}", ""]
+    if files.readme is not None:
+        text = _read_text(files.readme)
+        body = _drop_first_heading(text)
+        lines += [LinkRewriter(sitemap, files.readme, page, problems, severity).rewrite(body)
+                  .rstrip(), ""]
+    if files.notebooks:
+        lines += ["## Notebooks", ""]
+        for nb in files.notebooks:
+            executed = executed_copy(m, nb)
+            target = _rel(project, executed or nb)
+            note = "executed by the runner" if executed else "with the outputs stored in it"
+            lines.append(f"- [{_link_text(nb.name)}]({_relpath(page, target)}) ({note})")
+        lines.append("")
+    if files.markdown:
+        lines += ["## Notes in this folder", ""]
+        for md in files.markdown:
+            target = sitemap.lookup(_rel(project, md))
+            if target:
+                lines.append(f"- [{_link_text(_rel_to(m, md))}]({_relpath(page, target)})")
+        lines.append("")
+    if files.sources:
+        lines += ["## Source", ""]
+        for path in files.sources:
+            lines += _file_block(project, page, path, _rel_to(m, path),
+                                 source_anchor(_rel_to(m, path)), downloadable=True)
+    library = library_files(project, m)
+    if library:
+        lines += ["## Library code it exercises", "",
+                  "Files matched by the `inputs` of this milestone's `milestone.yml`.", ""]
+        for path in library:
+            rel = _rel(project, path)
+            lines += _file_block(project, page, path, rel, library_anchor(rel), downloadable=False)
+    if results_md.strip():
+        lines += [results_md.rstrip(), ""]
+    if posts:
+        lines += ["## Posts about this milestone", ""]
+        for day, title, target in posts:
+            lines.append(f"- {day} · [{_link_text(title)}]({_relpath(page, target)})")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def library_files(project: Project, m: Milestone) -> list[Path]:
+    """Files matched by the milestone's `inputs` globs, inside the repo, text only."""
+    root = project.root.resolve()
+    found: dict[Path, None] = {}
+    for pattern in m.inputs:
+        for path in sorted(project.root.glob(pattern)):
+            if not path.is_file() or "__pycache__" in path.parts:
+                continue
+            try:
+                path.resolve().relative_to(root)
+            except ValueError:
+                continue
+            if path.suffix.lower() in SOURCE_LANGUAGES:
+                found.setdefault(path, None)
+    return list(found)
+
+
+def _file_block(project: Project, page: str, path: Path, label: str, anchor: str,
+                downloadable: bool) -> list[str]:
+    size = path.stat().st_size
+    lines = [f'<a id="{anchor}"></a>', "", f"### `{label}`", ""]
+    if downloadable and size <= MAX_COPIED_BYTES:
+        lines += [f"[Download {_link_text(path.name)}]"
+                  f"({_relpath(page, _rel(project, path))})", ""]
+    if size > MAX_SHOWN_BYTES:
+        lines += [f"*{size // 1024} KB: too large to show here.*", ""]
+        return lines
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        lines += ["*Not UTF-8 text; not shown.*", ""]
+        return lines
+    count = text.count("\n") + (0 if text.endswith("\n") or not text else 1)
+    language = SOURCE_LANGUAGES.get(path.suffix.lower(), "makefile")
+    fence = "`" * max(3, _longest_backtick_run(text) + 1)
+    lines.append(f'??? abstract "{label} ({count} lines)"')
+    lines.append("")
+    lines.append(f"    {fence}{language}")
+    lines += [f"    {line}" if line else "" for line in text.splitlines()]
+    lines += [f"    {fence}", ""]
+    return lines
+
+
+def _longest_backtick_run(text: str) -> int:
+    runs = re.findall(r"`+", text)
+    return max((len(r) for r in runs), default=0)
+
+
+def _drop_first_heading(text: str) -> str:
+    lines = text.splitlines(keepends=True)
+    for i, line in enumerate(lines):
+        if not line.strip():
+            continue
+        if line.startswith("# "):
+            return "".join(lines[i + 1:])
+        break
+    return text
+
+
+def _read_text(path: Path) -> str:
+    return path.read_text(encoding="utf-8", errors="replace")
+
+
+def _rel(project: Project, path: Path) -> str:
+    return path.relative_to(project.root).as_posix()
+
+
+def _rel_to(m: Milestone, path: Path) -> str:
+    return path.relative_to(m.path).as_posix()
+
+
+def _relpath(page: str, target: str) -> str:
+    from urllib.parse import quote
+
+    path, _, anchor = target.partition("#")
+    rel = posixpath.relpath(path, posixpath.dirname(page) or ".")
+    url = quote(rel, safe="/-_.~")
+    return f"{url}#{anchor}" if anchor else url
+
+
+def _plain(text: str) -> str:
+    import html
+
+    return html.escape(text.replace("\n", " "))
+
+
+def _link_text(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("[", "\\[").replace("]", "\\]")
+
+
+def _yaml_str(text: str) -> str:
+    import json
+
+    return json.dumps(text, ensure_ascii=False)

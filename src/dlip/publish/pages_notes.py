@@ -1,0 +1,71 @@
+"""Markdown files outside posts and milestones (a `notes/` folder, top-level guides).
+
+Each gets a page at its own repo path, so `notes/attention.md` is `notes/attention/` on
+the site; a folder's README becomes that folder's index page.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from dlip.publish.project import Project
+
+# Folder names never searched for notes: tooling, build output, environments, caches.
+SKIPPED_DIRS = frozenset({
+    "node_modules", "__pycache__", "site", "build", "dist", "results", "results-local",
+    "venv", "env",
+})
+
+
+def discover_notes(project: Project, milestone_dirs: set[Path]) -> list[Path]:
+    """Markdown files that are neither posts nor milestone READMEs, in a stable order."""
+    root = project.root
+    skip = {project.posts_dir, project.work_dir, project.site_dir}
+    if project.user_mkdocs_yml is not None:
+        skip.add(project.docs_dir)
+    found = []
+    for current, dirs, files in os.walk(root):
+        here = Path(current)
+        dirs[:] = sorted(
+            d for d in dirs
+            if not d.startswith((".", "_"))
+            and d not in SKIPPED_DIRS
+            and not d.endswith(".egg-info")
+            and here / d not in skip
+            and not (here / d / "pyvenv.cfg").exists()
+            and not (here / d).is_symlink()
+        )
+        for name in sorted(files):
+            if not name.lower().endswith(".md") or name.startswith("."):
+                continue
+            path = here / name
+            if path.is_symlink():
+                continue
+            if here == root and name.lower() == "readme.md":
+                continue  # the home page
+            if here in milestone_dirs and name.lower() == "readme.md":
+                continue  # the milestone page
+            found.append(path)
+    return found
+
+
+def note_page_path(project: Project, path: Path) -> str:
+    """The docs path: the repo path, with README.md standing for the folder's index."""
+    rel = path.relative_to(project.root).as_posix()
+    folder, _, name = rel.rpartition("/")
+    if name.lower() in ("readme.md", "index.md"):
+        return f"{folder}/index.md" if folder else "readme.md"
+    return rel
+
+
+def note_title(path: Path) -> str:
+    """The first `# ` heading, else the file name without `.md`."""
+    try:
+        with path.open(encoding="utf-8", errors="replace") as f:
+            for line in f:
+                if line.startswith("# "):
+                    return line[2:].strip().strip("#").strip() or path.stem
+    except OSError:
+        pass
+    return path.stem.replace("_", " ").replace("-", " ")

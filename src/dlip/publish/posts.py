@@ -1,0 +1,221 @@
+"""Daily posts: `daily-blog/YYYY-MM-DD - Title.md` files into `Post` objects.
+
+A post needs no front matter: the date comes from the file name and the title from the
+file name or from a leading `# ` heading (a heading that repeats the date, as in
+`# 2024-01-05 - Title`, gives just "Title"). Optional front matter adds tags, a milestone,
+a summary, a slug or `draft: true`. Everything wrong is collected as a `Problem` naming the
+file, so one `dlip check` lists every bad post, not just the first.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from dlip.publish.model import Post, Problem
+from dlip.publish.project import Project
+
+FILENAME_RE = re.compile(r"^(?P<date>\d{4}-\d{2}-\d{2})\s*-\s*(?P<title>.+)\.md$", re.IGNORECASE)
+DATED_TITLE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}\s*[-:–—]\s*(?P<title>.+)$")
+FRONT_MATTER_RE = re.compile(r"\A---[ \t]*\r?\n(?P<yaml>.*?)(?:\r?\n)?^(?:---|\.\.\.)[ \t]*$\r?\n?",
+                             re.DOTALL | re.MULTILINE)
+MORE_MARKER = "<!-- more -->"
+WORDS_PER_MINUTE = 200
+# Files in the posts folder that are not posts and need no date in their name.
+NOT_POSTS = frozenset({"readme.md", "index.md"})
+KNOWN_FIELDS = ("tags", "milestone", "draft", "summary", "title", "slug", "date")
+
+
+def discover_posts(project: Project) -> tuple[list[Post], list[Problem]]:
+    """Every valid post, oldest first, and every problem found on the way."""
+    folder = project.posts_dir
+    if not folder.is_dir():
+        return [], []
+    posts: list[Post] = []
+    problems: list[Problem] = []
+    for path in sorted(folder.iterdir()):
+        if not path.is_file() or path.suffix.lower() != ".md" or path.name.startswith("."):
+            continue
+        if path.name.lower() in NOT_POSTS:
+            continue
+        post, found = read_post(path)
+        problems.extend(found)
+        if post is not None:
+            posts.append(post)
+    posts, duplicates = _drop_duplicate_slugs(posts)
+    problems.extend(duplicates)
+    posts.sort(key=lambda p: (p.date, p.path.name))
+    return posts, problems
+
+
+def read_post(path: Path) -> tuple[Post | None, list[Problem]]:
+    """One post file as a `Post`, or None and the reasons it cannot be published."""
+    match = FILENAME_RE.match(path.name)
+    if match is None:
+        return None, [Problem(path, "file name must look like 'YYYY-MM-DD - Title.md'")]
+    try:
+        day = date.fromisoformat(match["date"])
+    except ValueError:
+        return None, [Problem(path, f"impossible date {match['date']!r} in the file name")]
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        return None, [Problem(path, f"not valid UTF-8 (bad byte 0x{raw[exc.start]:02x} at offset "
+                                    f"{exc.start}); save the file as UTF-8")]
+    if not text.strip():
+        return None, [Problem(path, "empty file; write something or delete it")]
+
+    meta, body, problems = split_front_matter(path, text)
+    if meta is None:
+        return None, problems
+    heading, body = _take_title_heading(body)
+    title = _text(meta, "title") or heading or match["title"].strip()
+    tags = _tags(path, meta.get("tags"), problems)
+    draft = meta.get("draft", False)
+    if not isinstance(draft, bool):
+        problems.append(Problem(path, f"draft: must be true or false, not {draft!r}"))
+        draft = True  # never publish what the author may not have meant to
+    milestone = meta.get("milestone")
+    if milestone is not None and not isinstance(milestone, (str, int)):
+        problems.append(Problem(path, f"milestone: must be a folder name or number, not "
+                                      f"{milestone!r}"))
+        milestone = None
+    for unknown in sorted(set(meta) - set(KNOWN_FIELDS), key=str):
+        problems.append(Problem(path, f"unknown front matter field {unknown!r} (known: "
+                                      f"{', '.join(KNOWN_FIELDS)})", severity="warning"))
+    if not body.strip() and not any(p.severity == "error" for p in problems):
+        problems.append(Problem(path, "the post has a title but no text", severity="warning"))
+    slug = slugify(_text(meta, "slug") or title) or "post"
+    post = Post(
+        path=path,
+        date=day,
+        title=title,
+        slug=slug,
+        body=body,
+        tags=tags,
+        milestone=None if milestone is None else str(milestone),
+        draft=draft,
+        summary=_text(meta, "summary"),
+    )
+    if any(p.severity == "error" for p in problems):
+        return None, problems
+    return post, problems
+
+
+def split_front_matter(path: Path, text: str) -> tuple[dict[str, Any] | None, str, list[Problem]]:
+    """(front matter, body, problems); front matter is None when it is unreadable."""
+    match = FRONT_MATTER_RE.match(text)
+    if match is None:
+        return {}, text, []
+    body = text[match.end():]
+    try:
+        data = yaml.safe_load(match["yaml"])
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 2 if mark is not None else None  # +1 for the opening ---
+        what = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        return None, body, [Problem(path, f"invalid YAML front matter: {what}", line=line)]
+    if data is None:
+        return {}, body, []
+    if not isinstance(data, dict):
+        return None, body, [Problem(path, "front matter must be a mapping of fields "
+                                          "(like 'tags: [a, b]')")]
+    return data, body, []
+
+
+def slugify(text: str) -> str:
+    """Lowercase ASCII words joined by hyphens: the last part of a post's URL."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:80].strip("-")
+
+
+def post_url_path(post: Post) -> str:
+    """The post's page, relative to the docs folder: `blog/YYYY/MM/DD/<slug>.md`."""
+    d = post.date
+    return f"blog/{d.year:04d}/{d.month:02d}/{d.day:02d}/{post.slug}.md"
+
+
+def excerpt(post: Post) -> str:
+    """The summary, else the text before `<!-- more -->`, else the first paragraph."""
+    if post.summary:
+        return post.summary
+    if MORE_MARKER in post.body:
+        return post.body.split(MORE_MARKER, 1)[0].strip()
+    for block in re.split(r"\n\s*\n", post.body.strip()):
+        stripped = block.strip()
+        if stripped and not stripped.startswith(("#", "```", "~~~", "<", "![", "|", "---")):
+            return stripped
+    return ""
+
+
+def read_minutes(post: Post) -> int:
+    """Reading time at 200 words a minute, never less than one."""
+    words = len(re.findall(r"\w+", post.body))
+    return max(1, math.ceil(words / WORDS_PER_MINUTE))
+
+
+def published(posts: list[Post]) -> list[Post]:
+    """Posts that go on the site: drafts stay out."""
+    return [p for p in posts if not p.draft]
+
+
+def _take_title_heading(body: str) -> tuple[str | None, str]:
+    """The title from a leading `# ` heading (date prefix dropped) and the body without it."""
+    lines = body.splitlines(keepends=True)
+    for i, line in enumerate(lines):
+        if not line.strip():
+            continue
+        if line.startswith("# "):
+            title = line[2:].strip().strip("#").strip()
+            dated = DATED_TITLE_RE.match(title)
+            if dated:
+                title = dated["title"].strip()
+            return title or None, "".join(lines[i + 1:]).lstrip("\r\n")
+        break
+    return None, body
+
+
+def _text(meta: dict[str, Any], field: str) -> str | None:
+    value = meta.get(field)
+    if isinstance(value, (str, int, float)) and str(value).strip():
+        return str(value).strip()
+    return None
+
+
+def _tags(path: Path, value: Any, problems: list[Problem]) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        value = [t for t in re.split(r"[,\s]+", value) if t]
+    if not isinstance(value, list) or not all(isinstance(t, (str, int)) for t in value):
+        problems.append(Problem(path, f"tags: must be a list like [numpy, backprop], "
+                                      f"not {value!r}"))
+        return ()
+    seen: dict[str, None] = {}
+    for tag in value:
+        name = str(tag).strip().lstrip("#")
+        if name:
+            seen.setdefault(name, None)
+    return tuple(seen)
+
+
+def _drop_duplicate_slugs(posts: list[Post]) -> tuple[list[Post], list[Problem]]:
+    """Two posts on one day may not share a URL; the first by file name keeps it."""
+    kept: dict[str, Post] = {}
+    problems = []
+    for post in sorted(posts, key=lambda p: p.path.name):
+        key = post_url_path(post)
+        if key in kept:
+            problems.append(Problem(post.path, f"same date and slug {post.slug!r} as "
+                                               f"{kept[key].path.name!r}; give it another title "
+                                               "or a 'slug:' in its front matter"))
+            continue
+        kept[key] = post
+    return list(kept.values()), problems

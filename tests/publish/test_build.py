@@ -1,0 +1,251 @@
+"""`dlip build` and `dlip check` end to end: a throwaway repo, the real CLI, the HTML it makes.
+
+The repo is built once per module (a build takes seconds); tests that change it make their
+own copy.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import feedparser
+import pytest
+
+XSS = "<script>alert(1)</script>"
+
+TRAIN = '''\
+"""Learns nothing, honestly: writes a metric and a figure where the runner asks."""
+import json
+import os
+from pathlib import Path
+
+out = Path(os.environ.get("DLIP_RESULTS_DIR", "results-local"))
+out.mkdir(parents=True, exist_ok=True)
+(out / "metrics.json").write_text(json.dumps({"test_accuracy": 0.75, "epochs": 3}))
+(out / "curve.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"/>')
+print("trained 3 epochs; sneaky output: </details>''' + XSS + '''")
+'''
+
+
+def dlip(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "dlip.cli", *args], cwd=cwd,
+                          capture_output=True, text=True, check=False, timeout=300)
+
+
+def make_repo(root: Path) -> Path:
+    blog = root / "daily-blog"
+    blog.mkdir(parents=True)
+    (blog / "2024-01-01 - Starting out.md").write_text(
+        "---\ntags: [meta]\n---\nDay one. Next: [tomorrow](2024-01-02%20-%20XOR%20works.md).\n",
+        encoding="utf-8")
+    (blog / "2024-01-02 - XOR works.md").write_text(
+        "---\ntags: [numpy, backprop]\nmilestone: '000'\n---\n# 2024-01-02 - XOR works\n\n"
+        "The [training script](../code/000_xor/train.py) and the [folder](../code/000_xor/) "
+        "and the [README](../README.md).\n", encoding="utf-8")
+    (blog / "2024-01-03 - Secret draft.md").write_text("---\ndraft: true\n---\nnot yet\n",
+                                                         encoding="utf-8")
+    m = root / "code" / "000_xor"
+    m.mkdir(parents=True)
+    (m / "train.py").write_text(TRAIN, encoding="utf-8")
+    (m / "helpers.py").write_text(f"# {XSS}\n```\nx = '</details>'\n", encoding="utf-8")
+    post_link = "../../daily-blog/2024-01-01%20-%20Starting%20out.md"
+    (m / "README.md").write_text(f"# XOR by hand\n\nSee ![sketch](sketch.png) and "
+                                 f"[the post]({post_link}).\n", encoding="utf-8")
+    (m / "sketch.png").write_bytes(_png())
+    (m / "milestone.yml").write_text(
+        "title: A network that solves XOR\nsection: Simple neural network\nstatus: done\n"
+        "summary: Backprop by hand.\nrun:\n  - script: train.py\n    timeout: 60\n"
+        "headline: test_accuracy\n", encoding="utf-8")
+    (root / "README.md").write_text("# My learning log\n\nHello. See [code](code/000_xor/).\n",
+                                    encoding="utf-8")
+    return root
+
+
+def _png() -> bytes:
+    import base64
+
+    return base64.b64decode(
+        "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
+    )
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess]:
+    root = make_repo(tmp_path_factory.mktemp("repo"))
+    result = dlip("build", "--repo", str(root))
+    return root, result
+
+
+def html(root: Path, rel: str) -> str:
+    return (root / "site" / rel).read_text(encoding="utf-8")
+
+
+def test_build_succeeds_and_runs_the_milestone(built) -> None:
+    root, result = built
+    assert result.returncode == 0, result.stderr
+    assert (root / "code/000_xor/results/metrics.json").is_file()
+    assert not (root / "mkdocs.yml").exists()  # the repo had none; ours lives in .dlip/
+    assert (root / ".dlip/mkdocs.yml").is_file()
+
+
+def test_every_post_has_a_page_and_drafts_do_not(built) -> None:
+    root, _ = built
+    post = html(root, "blog/2024/01/02/xor-works/index.html")
+    assert "<h1" in post and "XOR works" in post
+    assert "2024-01-02 - XOR works" not in post  # the dated heading gave just the title
+    assert html(root, "blog/2024/01/01/starting-out/index.html")
+    assert not (root / "site/blog/2024/01/03").exists()
+    assert "Secret draft" not in html(root, "blog/index.html")
+
+
+def test_links_in_posts_land_on_the_right_pages(built) -> None:
+    root, _ = built
+    post = html(root, "blog/2024/01/02/xor-works/index.html")
+    assert 'href="../../../../../code/000_xor/#src-train.py"' in post
+    assert 'href="../../../../../code/000_xor/"' in post
+    assert 'href="../../../../.."' in post  # the README is the home page
+    first = html(root, "blog/2024/01/01/starting-out/index.html")
+    assert 'href="../../02/xor-works/"' in first
+    # the post names its milestone, and the milestone lists the post
+    assert "A network that solves XOR" in post
+    assert "XOR works" in html(root, "code/000_xor/index.html")
+
+
+def test_milestone_page_shows_readme_sources_and_results(built) -> None:
+    root, _ = built
+    page = html(root, "code/000_xor/index.html")
+    assert "A network that solves XOR" in page and "Backprop by hand." in page
+    assert 'src="sketch.png"' in page and (root / "site/code/000_xor/sketch.png").is_file()
+    assert 'id="src-train.py"' in page and 'href="train.py"' in page
+    assert (root / "site/code/000_xor/train.py").read_text() == TRAIN
+    assert 'class="highlight"' in page  # syntax highlighted
+    assert "<details" in page  # collapsed
+    assert "test_accuracy" in page and "0.75" in page
+    assert (root / "site/code/000_xor/results/curve.svg").is_file()
+    assert 'href="../../blog/2024/01/01/starting-out/"' in page
+
+
+def test_file_contents_and_output_are_escaped(built) -> None:
+    root, _ = built
+    for rel in ("code/000_xor/index.html",):
+        page = html(root, rel)
+        assert XSS not in page
+        assert "alert(1)" in page  # shown, as text
+
+
+def test_home_has_roadmap_latest_posts_and_chart(built) -> None:
+    root, _ = built
+    home = html(root, "index.html")
+    assert "My learning log" in home and "Hello." in home
+    assert "Simple neural network" in home and "Done" in home
+    assert "test_accuracy: <strong>0.75</strong>" in home
+    assert 'href="code/000_xor/"' in home
+    assert 'href="blog/2024/01/02/xor-works/"' in home
+    svg = (root / "site/_generated/progress.svg").read_text()
+    assert svg.startswith("<svg") and "000" in svg
+
+
+def test_blog_index_archive_tags_and_streak(built) -> None:
+    root, _ = built
+    index = html(root, "blog/index.html")
+    assert "Current streak" in index and "Longest: <strong>2</strong>" in index
+    assert index.index("XOR works") < index.index("Starting out")  # newest first
+    assert "min read" in index
+    assert "XOR works" in html(root, "blog/archive/2024/01/index.html")
+    assert "XOR works" in html(root, "blog/tags/backprop/index.html")
+    assert "numpy" in html(root, "blog/tags/index.html")
+    assert 'type="application/atom+xml"' in index
+
+
+def test_feed_parses_cleanly(built) -> None:
+    root, _ = built
+    feed = feedparser.parse((root / "site/blog/feed.xml").read_bytes())
+    assert feed.bozo == 0, feed.get("bozo_exception")
+    assert [e.title for e in feed.entries] == ["XOR works", "Starting out"]
+
+
+def test_no_request_leaves_the_origin(built) -> None:
+    root, _ = built
+    for page in (root / "site").rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        external = re.findall(r'<(?:script|link|img)[^>]+(?:src|href)="(?:https?:)?//[^"]+"', text)
+        assert external == [], (page, external)
+        assert "fonts.googleapis" not in text
+
+
+def test_posts_are_not_listed_in_the_nav(built) -> None:
+    root, _ = built
+    nav = json.loads((root / ".dlip/nav.json").read_text())
+    assert "blog/2024" not in json.dumps(nav)
+
+
+def test_warm_build_runs_nothing_and_rewrites_nothing(built, tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    shutil.copytree(built[0], root, symlinks=True)
+    shutil.rmtree(root / ".dlip")
+    shutil.rmtree(root / "site")
+    assert dlip("build", "--repo", str(root)).returncode == 0
+    page = root / ".dlip/docs/code/000_xor/index.md"
+    before = page.stat().st_mtime_ns
+    result = dlip("build", "--repo", str(root))
+    assert result.returncode == 0, result.stderr
+    assert "running it" not in result.stdout + result.stderr
+    assert page.stat().st_mtime_ns == before
+
+    (root / "daily-blog/2024-01-01 - Starting out.md").unlink()
+    result = dlip("build", "--repo", str(root))
+    assert not (root / ".dlip/docs/blog/2024/01/01/starting-out.md").exists()
+    assert not (root / "site/blog/2024/01/01/starting-out").exists()
+    # the link to the deleted post is now broken: a warning, and the build still passes
+    assert result.returncode == 0, result.stderr
+    assert "2024-01-02 - XOR works.md" not in result.stderr
+
+
+def test_broken_links_and_bad_posts_warn_in_build_and_fail_check(built, tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    shutil.copytree(built[0], root, symlinks=True)
+    blog = root / "daily-blog"
+    (blog / "2024-01-04 - Broken.md").write_text(
+        "See [gone](../code/001_renamed/) and [secret](../../../etc/passwd).\n", encoding="utf-8")
+    result = dlip("build", "--repo", str(root), "--no-run")
+    assert result.returncode == 0, result.stderr
+    assert "warning:" in result.stderr and "001_renamed" in result.stderr
+    assert (root / "site/blog/2024/01/04/broken/index.html").is_file()
+    assert "passwd" not in html(root, "blog/2024/01/04/broken/index.html")
+
+    check = dlip("check", "--repo", str(root))
+    assert check.returncode == 1
+    lines = [line for line in check.stderr.splitlines() if line.startswith("error:")]
+    assert any("2024-01-04 - Broken.md" in line and "001_renamed" in line for line in lines)
+    assert any("outside the repo" in line for line in lines)
+
+    (blog / "2024-13-40 - x.md").write_text("bad date\n", encoding="utf-8")
+    (blog / "2024-01-05 - empty.md").write_text("", encoding="utf-8")
+    result = dlip("build", "--repo", str(root), "--no-run")
+    assert result.returncode == 1  # invalid posts are errors...
+    assert (root / "site/blog/2024/01/04/broken/index.html").is_file()  # ...the rest is built
+    check = dlip("check", "--repo", str(root))
+    assert "2024-13-40 - x.md" in check.stderr and "2024-01-05 - empty.md" in check.stderr
+
+
+def test_check_passes_on_a_clean_repo(built) -> None:
+    root, _ = built
+    result = dlip("check", "--repo", str(root))
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_new_post_creates_todays_file_and_refuses_to_overwrite(tmp_path: Path) -> None:
+    result = dlip("new", "post", "--repo", str(tmp_path), "Attention, finally")
+    assert result.returncode == 0, result.stderr
+    path = tmp_path / "daily-blog" / f"{date.today().isoformat()} - Attention, finally.md"
+    assert path.read_text(encoding="utf-8") == "# Attention, finally\n\n"
+    again = dlip("new", "post", "--repo", str(tmp_path), "Attention, finally")
+    assert again.returncode == 1
+    assert "already exists" in again.stderr
+    assert path.read_text(encoding="utf-8") == "# Attention, finally\n\n"
