@@ -419,3 +419,9 @@ def test_format_duration() -> None:
     assert [format_duration(s) for s in (0.04, 9.96, 12.4, 185, 3723)] == [
         "0.0 s", "10.0 s", "12 s", "3:05", "1:02:03",
     ]  # fmt: skip
+
+
+def test_run_named_without_steps_says_there_is_nothing_to_run(tmp_path: Path, capsys) -> None:
+    (tmp_path / "code/000_notes").mkdir(parents=True)
+    assert run_named(Project.at(tmp_path), ["000"]) == 0
+    assert capsys.readouterr().out == "nothing  000_notes: nothing to run: no milestone.yml\n"

@@ -183,7 +183,10 @@ def run_milestones(
 
         def one(milestone: Milestone) -> RunOutcome:
             if not milestone.steps:
-                return RunOutcome(milestone, "nothing", message="no run entries in milestone.yml")
+                why = "no run entries in" if milestone.has_config else "no"
+                return RunOutcome(
+                    milestone, "nothing", message=f"nothing to run: {why} milestone.yml"
+                )
             if not force:
                 reason = freeze.staleness(project, milestone)
                 if reason is None:
