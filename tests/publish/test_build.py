@@ -165,7 +165,7 @@ def test_blog_index_archive_tags_and_streak(built) -> None:
 
 def test_feed_parses_cleanly(built) -> None:
     root, _ = built
-    feed = feedparser.parse((root / "site/blog/feed.xml").read_bytes())
+    feed = feedparser.parse((root / "site/feed.xml").read_bytes())
     assert feed.bozo == 0, feed.get("bozo_exception")
     assert [e.title for e in feed.entries] == ["XOR works", "Starting out"]
 

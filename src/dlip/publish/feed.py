@@ -11,7 +11,9 @@ from dlip.publish.links import page_url
 from dlip.publish.model import Post
 from dlip.publish.posts import excerpt, post_url_path
 
-FEED_PATH = "blog/feed.xml"  # docs-relative
+# Docs-relative. At the site root on purpose: Material fetches `sitemap.xml` beside every
+# `<link rel="alternate">` href, and only the root has one (elsewhere: a 404 on each page).
+FEED_PATH = "feed.xml"
 FEED_ENTRIES = 50
 
 

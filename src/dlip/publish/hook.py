@@ -13,6 +13,7 @@ import os
 import re
 from pathlib import Path
 
+from dlip.publish.feed import FEED_PATH
 from dlip.publish.project import WORK_DIRNAME, Project
 
 READY_ENV = "DLIP_PAGES_READY"
@@ -58,7 +59,7 @@ def on_config(config):
 def on_post_page(output: str, page, config) -> str:
     """Advertise the Atom feed; drop the empty MathJax tag notebooks get (no CDN here)."""
     depth = page.url.count("/") if page.url else 0
-    href = "../" * depth + "blog/feed.xml"
+    href = "../" * depth + FEED_PATH
     link = f'<link rel="alternate" type="application/atom+xml" title="Posts" href="{href}">'
     output = output.replace("</head>", f"{link}\n</head>", 1)
     return _EMPTY_SCRIPT.sub("", output)

@@ -7,7 +7,7 @@ import posixpath
 from pathlib import Path
 from urllib.parse import quote
 
-from dlip.publish.feed import plain_text
+from dlip.publish.feed import FEED_PATH, plain_text
 from dlip.publish.model import Milestone, Post
 from dlip.publish.posts import excerpt, post_url_path
 
@@ -72,7 +72,7 @@ def latest_posts(posts: list[Post]) -> list[str]:
         line = f"- {post.date.isoformat()} · [{title}]({quote(post_url_path(post), safe='/-_.~')})"
         lines.append(f"{line}: {html.escape(summary)}" if summary else line)
     lines += ["", "[All posts](blog/index.md) · [Archive](blog/archive/index.md) · "
-                  "[Atom feed](blog/feed.xml)", ""]
+                  f"[Atom feed]({FEED_PATH})", ""]
     return lines
 
 
