@@ -1,0 +1,180 @@
+"""The dataset card: what is in the dataset, where it came from, and how it is balanced.
+
+`card_dict` gathers the facts once (the JSON card, for code); `card_markdown` only
+formats them (the Markdown card, for the site), so the two never disagree.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from dlip.market.splits import SPLITS
+from dlip.market.tokenizer import BODY, GAP, REGIME, VOCAB_SIZE, WICK, describe
+
+
+def _entropy_bits(tokens: np.ndarray) -> float:
+    counts = np.bincount(tokens, minlength=VOCAB_SIZE).astype(float)
+    p = counts[counts > 0] / counts.sum()
+    return float(-(p * np.log2(p)).sum())
+
+
+def _date(ts) -> str:
+    return str(pd.Timestamp(ts).date()) if pd.notna(ts) else ""
+
+
+def card_dict(dataset) -> dict:
+    """Every fact the card states, as plain JSON-ready data."""
+    t = dataset.table
+    meta = dataset.meta
+    symbols = []
+    for sym, g in t.groupby("symbol", sort=False):
+        masked = g["gap_masked"] & g["valid"]
+        row = {
+            "symbol": sym,
+            "bars": int(len(g)),
+            "first": _date(g["timestamp"].iloc[0]),
+            "last": _date(g["timestamp"].iloc[-1]),
+            "gap_masked_bars": int(masked.sum()),
+            "gap_masked_last": _date(g["timestamp"][masked].max()) if masked.any() else "",
+            "warmup_bars": int((~g["valid"]).sum()),
+        }
+        for s in (*SPLITS, "embargo"):
+            row[f"{s}_bars"] = int((g["split"] == s).sum())
+        symbols.append(row)
+
+    balance = {}
+    for s in SPLITS:
+        ex = dataset.window_ends(s)
+        d = t["next_direction"].to_numpy()[ex]
+        r = t["next_range_bucket"].to_numpy()[ex]
+        balance[s] = {
+            "examples": int(len(ex)),
+            "next_up_share": float(d.mean()) if len(ex) else None,
+            "next_range_bucket_shares": [float((r == k).mean()) if len(ex) else None
+                                         for k in range(3)],
+        }
+    train_tokens = t["token"].to_numpy()[(t["split"] == "train").to_numpy()
+                                         & (t["token"].to_numpy() >= 0)]
+    counts = np.bincount(train_tokens, minlength=VOCAB_SIZE)
+    top = np.argsort(-counts, kind="stable")[:10]
+    return {
+        "title": "Candlestick dataset",
+        "format": meta["format"],
+        "tokenizer_version": meta["tokenizer_version"],
+        "content_hash": meta["content_hash"],
+        "inputs": meta.get("inputs", []),
+        "bars_total": int(len(t)),
+        "symbols": symbols,
+        "sources": meta["sources"],
+        "cuts": meta["cuts"],
+        "settings": meta["settings"],
+        "class_balance": balance,
+        "vocab_size": VOCAB_SIZE,
+        "tokens_used_in_train": int((counts > 0).sum()),
+        "token_entropy_bits_train": _entropy_bits(train_tokens) if len(train_tokens) else None,
+        "max_entropy_bits": float(np.log2(VOCAB_SIZE)),
+        "top_tokens_train": [
+            {"token": int(k), "share": float(counts[k] / max(counts.sum(), 1)),
+             "words": describe(int(k))} for k in top
+        ],
+        "tokenizer": dataset.tokenizer.to_dict(),
+        "reconstruction_error": meta["reconstruction_error"],
+        "return_bucket_edges": meta["return_bucket_edges"],
+        "range_bucket_edges": meta["range_bucket_edges"],
+    }
+
+
+def _table(header: list[str], rows: list[list]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def card_markdown(card: dict) -> str:
+    """The card as a Markdown page."""
+    tok = card["tokenizer"]
+    cuts = card["cuts"]
+    out = [
+        f"# {card['title']}",
+        "",
+        f"{card['bars_total']:,} bars of {len(card['symbols'])} symbols, one token per bar "
+        f"from a vocabulary of {card['vocab_size']} (tokenizer `{card['tokenizer_version']}`). "
+        f"Content hash `{card['content_hash'][:16]}`.",
+        "",
+        "## Sources and licences",
+        "",
+        _table(["symbol", "source", "licence", "notes"], [
+            [s["symbol"], f"`{s['source']}`", s["licence"], " ".join(s["notes"]) or ""]
+            for s in card["sources"]]),
+        "",
+        "## Bars per symbol and split",
+        "",
+        f"Splits are cut at the same dates for every symbol: training before "
+        f"{cuts['train_end'][:10]}, validation from {cuts['val_start'][:10]} to before "
+        f"{cuts['val_end'][:10]}, test from {cuts['test_start'][:10]}. The "
+        f"{card['settings']['splits']['embargo']} dates between are an embargo that "
+        "belongs to no split. The first "
+        f"{card['settings']['features']['warmup']} bars of each symbol have no token "
+        "(the volatility scale is still settling).",
+        "",
+        _table(["symbol", "bars", "first", "last", "train", "val", "test", "embargo",
+                "gap masked"], [
+            [s["symbol"], f"{s['bars']:,}", s["first"], s["last"], s["train_bars"],
+             s["val_bars"], s["test_bars"], s["embargo_bars"],
+             f"{s['gap_masked_bars']:,}" + (f" (last {s['gap_masked_last']})"
+                                            if s["gap_masked_bars"] else "")]
+            for s in card["symbols"]]),
+        "",
+        "The gap is masked where most of the last "
+        f"{card['settings']['features']['artifact_window']} bars opened exactly at the "
+        "previous close: the source recorded no real open there.",
+        "",
+    ]
+    dropped = [(s["symbol"], d) for s in card["sources"] for d in s["dropped_rows"]]
+    out += ["## Repaired rows", ""]
+    if dropped:
+        out += [f"{len(dropped)} row(s) dropped by `--repair`:", ""]
+        out += [f"- {sym}: {d}" for sym, d in dropped[:50]]
+        if len(dropped) > 50:
+            out.append(f"- ... and {len(dropped) - 50} more (see card.json)")
+    else:
+        out.append("None: every row passed validation.")
+    out += ["", "## Class balance (examples whose target stays inside their split)", ""]
+    out.append(_table(["split", "examples", "next bar up", "range small / mid / large"], [
+        [s, f"{b['examples']:,}",
+         f"{b['next_up_share']:.3f}" if b["next_up_share"] is not None else "",
+         " / ".join(f"{x:.2f}" for x in b["next_range_bucket_shares"] if x is not None)]
+        for s, b in card["class_balance"].items()]))
+    out += [
+        "",
+        "## The vocabulary",
+        "",
+        "A token is five choices: gap (" + ", ".join(GAP) + "), body (" + ", ".join(BODY)
+        + "), upper wick and lower wick (" + ", ".join(WICK) + "), and volatility regime ("
+        + ", ".join(REGIME) + "). Every size is measured in units of the bar's trailing "
+        "volatility scale, so a token means the same on a quiet index and a wild stock.",
+        "",
+        f"Edges fitted on training bars only: no gap below |gap| {tok['gap_edge']:.3f}; doji "
+        f"below |body| {tok['body_edges'][0]:.3f}, strong above {tok['body_edges'][1]:.3f}; "
+        f"long wick from {tok['wick_edge']:.3f}; regime edges "
+        f"{tok['regime_edges'][0]:.3f} and {tok['regime_edges'][1]:.3f} (log of fast over "
+        "slow volatility).",
+        "",
+        f"Token entropy on training bars: {card['token_entropy_bits_train']:.2f} bits "
+        f"(at most {card['max_entropy_bits']:.2f}); {card['tokens_used_in_train']} of "
+        f"{card['vocab_size']} tokens occur.",
+        "",
+        _table(["token", "share of training bars", "in words"], [
+            [t["token"], f"{t['share']:.3f}", t["words"]] for t in card["top_tokens_train"]]),
+        "",
+        "## How well tokens rebuild candles",
+        "",
+        "Turning each token back into a candle (the training median inside each bin) and "
+        "comparing with the real bar:",
+        "",
+        _table(["measure", "value"], [[k.replace("_", " "), f"{v:.3f}"]
+                                      for k, v in card["reconstruction_error"].items()]),
+        "",
+    ]
+    return "\n".join(out)
