@@ -81,12 +81,14 @@ def _cmd_show(args: argparse.Namespace) -> int:
             continue
         try:
             when = pd.Timestamp(text)
-        except (ValueError, TypeError):
-            return _fail(f"{flag}: not a date: {text!r}")
-        if ts.tz is not None and when.tz is None:
-            when = when.tz_localize(ts.tz)
-        end_of_day = when + pd.Timedelta(days=1) - pd.Timedelta(1)
-        keep = ts >= when if flag == "--start" else ts <= end_of_day
+            if ts.tz is not None and when.tz is None:
+                when = when.tz_localize(ts.tz)
+            if flag == "--start":
+                keep = ts >= when
+            else:  # the whole end day counts
+                keep = ts < when + pd.Timedelta(days=1)
+        except (ValueError, TypeError, OverflowError):
+            return _fail(f"{flag}: not a usable date: {text!r}")
         rows, ts = rows[keep], ts[keep]
     if rows.empty:
         return _fail(f"{match[0]}: no bars between {args.start} and {args.end}")
