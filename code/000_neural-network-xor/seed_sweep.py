@@ -54,7 +54,8 @@ class Run:
 def sweep(sizes: list[int], cost: str, seeds: Sequence[int], epochs: int, lr: float,
           batch_size: int, label: str) -> list[Run]:
     runs = []
-    for seed in tqdm(seeds, desc=label, unit="seed", mininterval=2.0, file=sys.stdout):
+    # disable=None: a bar at a terminal, none when the output goes to a log file.
+    for seed in tqdm(seeds, desc=label, unit="seed", disable=None, file=sys.stdout):
         net = Network(sizes, seed=seed, cost=COSTS[cost])
         log = train(net, XOR_INPUTS, XOR_TARGETS, epochs, lr, batch_size, stop_when_solved=True)
         runs.append(Run(seed, net, log.costs, log.solved_at))
@@ -144,7 +145,7 @@ def plot_epochs_histogram(results: dict[str, list[Run]], epochs: int, path: str)
         runs = results[key]
         solved = [r.solved_at for r in runs if r.solved_at is not None]
         label = (f"{'-'.join(map(str, sizes))} {cost}: {len(solved)}/{len(runs)} solved, "
-                 f"median {np.median(solved):.0f} epochs" if solved else "none solved")
+                 f"median {np.median(solved):g} epochs" if solved else "none solved")
         ax.hist(solved, bins=bins, histtype="step", linewidth=2, color=color, label=label)
     ax.set_xlabel(f"epochs to solve (runs stopped at {epochs})")
     ax.set_ylabel("seeds")
@@ -253,7 +254,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         metrics[f"solve_rate_{key}"] = rate
         metrics[f"median_epochs_{key}"] = median if solved else "none solved"
         print(f"  {'-'.join(map(str, sizes))} {cost:13s}: solved {len(solved)}/{len(runs)} "
-              f"({rate:.0%}), median {median:.0f} epochs to solve")
+              f"({rate:.0%}), median {median:g} epochs to solve")
 
     # Why 2-2-1 gets stuck: look inside the failed runs.
     stuck = [r for r in results["2_2_1"] if r.solved_at is None]
