@@ -89,7 +89,7 @@ def build(project: Project, *, jobs: int = 1, run: bool = True) -> int:
     elapsed = time.monotonic() - start
     posts = sum(1 for p in inventory.posts if not p.draft)
     status = "built" if ok else "FAILED to build"
-    print(f"{status} {_shown(project, project.site_dir)}/: {posts} posts, "
+    print(f"{status} {_shown(project.site_dir)}/: {posts} posts, "
           f"{len(inventory.milestones)} milestones, {len(site.pages)} generated files; "
           f"{errors} errors, {warnings} warnings; {elapsed:.1f} s", file=sys.stderr)
     return 0 if ok and not errors else 1
@@ -169,7 +169,7 @@ def run_mkdocs(project: Project) -> bool:
         finally:
             config.plugins.on_shutdown()
     except MkDocsException as exc:
-        print(f"error: {_shown(project, config_file)}: mkdocs: {exc}", file=sys.stderr)
+        print(f"error: {_shown(config_file)}: mkdocs: {exc}", file=sys.stderr)
         return False
     finally:
         logging.getLogger("mkdocs").removeHandler(handler)
@@ -181,8 +181,10 @@ def run_mkdocs(project: Project) -> bool:
 
 
 def _print_problems(problems: list[Problem]) -> None:
-    for problem in sorted(problems, key=lambda p: (p.severity != "error", str(p.path))):
-        print(problem, file=sys.stderr)
+    """One line each, errors first: `error: daily-blog/x.md: reason`."""
+    for p in sorted(problems, key=lambda p: (p.severity != "error", str(p.path))):
+        where = _shown(p.path) + (f":{p.line}" if p.line else "")
+        print(f"{p.severity}: {where}: {p.reason}", file=sys.stderr)
 
 
 def _log_to_stderr(level: int) -> logging.Handler:
@@ -196,7 +198,8 @@ def _log_to_stderr(level: int) -> logging.Handler:
     return handler
 
 
-def _shown(project: Project, path: Path) -> str:
+def _shown(path: Path) -> str:
+    """A path as the user typed it: relative to where they are, when it is below."""
     try:
         return path.relative_to(Path.cwd()).as_posix() or "."
     except ValueError:

@@ -32,7 +32,7 @@ def project_for(config_file: str | os.PathLike[str] | None) -> Project:
 def on_config(config):
     from dlip.publish.build import generate_pages
     from dlip.publish.pages import CSS_PATH, read_nav
-    from dlip.publish.site_config import REQUIRED_EXTENSIONS
+    from dlip.publish.site_config import JUPYTER_IGNORE, REQUIRED_EXTENSIONS
 
     project = project_for(config.config_file_path)
     if os.environ.get(READY_ENV) != "1":
@@ -48,8 +48,12 @@ def on_config(config):
     if CSS_PATH not in config.extra_css:
         config.extra_css.append(CSS_PATH)
     jupyter = config.plugins.get("mkdocs-jupyter")
-    if jupyter is not None and not Path(jupyter.config["cache_dir"]).is_absolute():
-        jupyter.config["cache_dir"] = str(project.work_dir / "cache" / "mkdocs-jupyter")
+    if jupyter is not None:
+        if not Path(jupyter.config["cache_dir"]).is_absolute():
+            jupyter.config["cache_dir"] = str(project.work_dir / "cache" / "mkdocs-jupyter")
+        # Only notebooks are notebooks here: .py files are sources shown for download.
+        ignore = jupyter.config["ignore"]
+        ignore.extend(p for p in JUPYTER_IGNORE if p not in ignore)
     for path in _watched(project):
         if str(path) not in config.watch:
             config.watch.append(str(path))

@@ -280,7 +280,7 @@ class LinkRewriter:
         if r.docs_path == self.page_rel:
             rel = ""
         else:
-            rel = posixpath.relpath(r.docs_path, posixpath.dirname(self.page_rel) or ".")
+            rel = relative_path(r.docs_path, posixpath.dirname(self.page_rel))
         url = quote(rel, safe="/-_.~")
         return f"{url}#{r.fragment}" if r.fragment else (url or "#")
 
@@ -289,7 +289,7 @@ class LinkRewriter:
         target = page_url(r.docs_path)
         base = page_url(self.page_rel)
         base_dir = base if base.endswith("/") or not base else posixpath.dirname(base) + "/"
-        rel = posixpath.relpath(target or ".", base_dir.rstrip("/") or ".")
+        rel = relative_path(target, base_dir)
         if target.endswith("/") and not rel.endswith("/"):
             rel = "./" if rel == "." else rel + "/"
         url = quote(rel, safe="/-_.~")
@@ -305,6 +305,17 @@ def page_url(docs_rel: str) -> str:
         parent = posixpath.dirname(stem)
         return f"{parent}/" if parent else ""
     return f"{stem}/"
+
+
+def relative_path(target: str, start_dir: str) -> str:
+    """`posixpath.relpath` for clean docs-relative paths, without touching the filesystem."""
+    t = [p for p in target.split("/") if p and p != "."]
+    s = [p for p in start_dir.split("/") if p and p != "."]
+    common = 0
+    while common < min(len(t), len(s)) and t[common] == s[common]:
+        common += 1
+    parts = [".."] * (len(s) - common) + t[common:]
+    return "/".join(parts) or "."
 
 
 def _norm(repo_rel: str) -> str:

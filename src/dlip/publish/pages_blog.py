@@ -16,7 +16,7 @@ from datetime import date
 from pathlib import Path
 
 from dlip.publish.feed import FEED_PATH, plain_text
-from dlip.publish.links import LinkRewriter, SiteMap
+from dlip.publish.links import LinkRewriter, SiteMap, relative_path
 from dlip.publish.model import Milestone, Post, Problem, Severity
 from dlip.publish.posts import excerpt, post_url_path, read_minutes, slugify
 from dlip.publish.streak import compute_streak, month_grid_html
@@ -41,7 +41,7 @@ def tag_page_path(tag: str) -> str:
 
 def rel(from_page: str, to_page: str) -> str:
     """A Markdown link target from one docs page to another."""
-    return posixpath.relpath(to_page, posixpath.dirname(from_page) or ".")
+    return relative_path(to_page, posixpath.dirname(from_page))
 
 
 def long_date(day: date) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import html
-import posixpath
 from pathlib import Path
 from urllib.parse import quote
 
@@ -117,10 +116,6 @@ def readme_title(readme: Path | None, fallback: str) -> str:
             if line.strip():
                 return line[2:].strip() if line.startswith("# ") else fallback
     return fallback
-
-
-def relative(page: str, target: str) -> str:
-    return posixpath.relpath(target, posixpath.dirname(page) or ".")
 
 
 def _short(text: str) -> str:

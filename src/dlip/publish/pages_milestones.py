@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dlip.publish.links import LinkRewriter, SiteMap
+from dlip.publish.links import LinkRewriter, SiteMap, relative_path
 from dlip.publish.model import Milestone, Problem, Severity
 from dlip.publish.project import RESULTS_DIRNAME, Project
 
@@ -271,7 +271,7 @@ def _relpath(page: str, target: str) -> str:
     from urllib.parse import quote
 
     path, _, anchor = target.partition("#")
-    rel = posixpath.relpath(path, posixpath.dirname(page) or ".")
+    rel = relative_path(path, posixpath.dirname(page))
     url = quote(rel, safe="/-_.~")
     return f"{url}#{anchor}" if anchor else url
 

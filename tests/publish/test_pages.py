@@ -1,0 +1,136 @@
+"""Page generation without MkDocs: streak, feed, blog pages, milestone and home pages."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+
+import feedparser
+
+from dlip.publish.feed import atom_feed
+from dlip.publish.model import Milestone, Post
+from dlip.publish.pages import generate, write_site
+from dlip.publish.pages_blog import PER_PAGE
+from dlip.publish.project import Project
+from dlip.publish.streak import compute_streak, month_grid_html
+
+MON = date(2024, 1, 1)  # a Monday
+
+
+def days(*offsets: int) -> list[date]:
+    return [MON + timedelta(days=o) for o in offsets]
+
+
+def test_sunday_is_a_rest_day_that_neither_breaks_nor_counts() -> None:
+    # Monday to Saturday, Sunday off, Monday again: one streak of 7 posting days
+    s = compute_streak(days(0, 1, 2, 3, 4, 5, 7), today=MON + timedelta(days=7))
+    assert (s.current, s.longest, s.total_days) == (7, 7, 7)
+
+
+def test_a_post_on_sunday_counts() -> None:
+    s = compute_streak(days(4, 5, 6, 7), today=MON + timedelta(days=7))
+    assert s.current == 4
+
+
+def test_a_missed_weekday_breaks_the_streak() -> None:
+    s = compute_streak(days(0, 1, 3, 4), today=MON + timedelta(days=4))
+    assert (s.current, s.longest) == (2, 2)
+
+
+def test_today_does_not_break_the_streak_before_it_is_over() -> None:
+    assert compute_streak(days(0, 1), today=MON + timedelta(days=2)).current == 2
+    assert compute_streak(days(0, 1), today=MON + timedelta(days=3)).current == 0
+    # Saturday's post is still alive on Monday morning: Sunday was a rest day
+    assert compute_streak(days(5), today=MON + timedelta(days=7)).current == 1
+
+
+def test_no_posts_no_streak() -> None:
+    assert compute_streak([], today=MON) == compute_streak(days(3), today=MON)
+
+
+def test_month_grid_marks_each_kind_of_day() -> None:
+    grid = month_grid_html(days(1, 2, 4), today=MON + timedelta(days=9), months=1)
+    assert 'title="2024-01-02: posted"' in grid
+    assert 'title="2024-01-04: missed"' in grid
+    assert 'title="2024-01-07: rest"' in grid
+    assert 'title="2024-01-01: before"' in grid  # before the first post: not a miss
+    assert 'title="2024-01-20: future"' in grid
+
+
+def post(tmp_path: Path, day: date, title: str, body: str = "Text.\n", **kw) -> Post:
+    path = tmp_path / "daily-blog" / f"{day.isoformat()} - {title}.md"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(body, encoding="utf-8")
+    slug = title.lower().replace(" ", "-")
+    return Post(path=path, date=day, title=title, slug=slug, body=body, **kw)
+
+
+def test_feed_is_valid_atom_with_absolute_links(tmp_path: Path) -> None:
+    posts = [post(tmp_path, date(2024, 1, d), f"Day {d} & <more>", tags=("a&b",))
+             for d in (1, 2)]
+    xml = atom_feed(posts, "My site", "https://example.org/learn/")
+    feed = feedparser.parse(xml)
+    assert feed.bozo == 0
+    assert feed.feed.title == "My site"
+    assert [e.title for e in feed.entries] == ["Day 2 & <more>", "Day 1 & <more>"]
+    assert feed.entries[0].link.startswith("https://example.org/learn/blog/2024/01/02/")
+    assert feed.entries[0].tags[0].term == "a&b"
+
+
+def test_feed_without_site_url_still_parses(tmp_path: Path) -> None:
+    xml = atom_feed([post(tmp_path, date(2024, 1, 1), "One")], "S", None)
+    feed = feedparser.parse(xml)
+    assert feed.bozo == 0 and len(feed.entries) == 1
+
+
+def test_blog_index_is_paginated_newest_first(tmp_path: Path) -> None:
+    posts = [post(tmp_path, date(2024, 1, 1) + timedelta(days=i), f"P{i}")
+             for i in range(PER_PAGE * 2 + 1)]
+    site = generate(Project.at(tmp_path), posts, [], site_name="S", today=date(2024, 3, 1))
+    first, second, third = (site.pages["blog/index.md"], site.pages["blog/page/2.md"],
+                            site.pages["blog/page/3.md"])
+    assert f"[P{PER_PAGE * 2}]" in first and "[P0]" in third
+    assert "Older posts" in first and "Newer posts" in second
+    assert "blog/page/4.md" not in site.pages
+    assert all("blog/2024" not in str(entry) for entry in site.nav)
+
+
+def test_generated_files_are_written_once_and_stale_ones_deleted(tmp_path: Path) -> None:
+    project = Project.at(tmp_path)
+    posts = [post(tmp_path, date(2024, 1, 1), "A"), post(tmp_path, date(2024, 1, 2), "B")]
+    site = generate(project, posts, [], site_name="S", today=date(2024, 1, 3))
+    written, _, deleted = write_site(project, site)
+    assert written == len(site.pages) and deleted == 0
+    again = generate(project, posts, [], site_name="S", today=date(2024, 1, 3))
+    assert write_site(project, again)[0] == 0
+    fewer = generate(project, posts[:1], [], site_name="S", today=date(2024, 1, 3))
+    _, _, deleted = write_site(project, fewer)
+    assert deleted == 1
+    assert not (project.docs_dir / "blog/2024/01/02").exists()
+
+
+def test_hand_written_docs_are_never_overwritten(tmp_path: Path) -> None:
+    (tmp_path / "mkdocs.yml").write_text("site_name: S\n")
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "a.md").write_text("# A generated note\n")
+    (tmp_path / "docs" / "notes").mkdir(parents=True)
+    mine = tmp_path / "docs" / "notes" / "a.md"
+    mine.write_text("hand-written\n")
+    project = Project.at(tmp_path)
+    site = generate(project, [], [], site_name="S")
+    write_site(project, site)
+    assert mine.read_text() == "hand-written\n"
+    assert any("in the way" in p.reason for p in site.problems)
+
+
+def test_milestone_page_escapes_file_contents(tmp_path: Path) -> None:
+    folder = tmp_path / "code" / "000_x"
+    folder.mkdir(parents=True)
+    (folder / "evil.py").write_text("s = '```'\n# </details><script>alert(1)</script>\n")
+    m = Milestone(path=folder, number="000", slug="x", title="X")
+    site = generate(Project.at(tmp_path), [], [m], site_name="S")
+    page = site.pages["code/000_x/index.md"]
+    # the file sits in an indented fence longer than any backtick run inside it
+    assert "    ````python" in page
+    assert "    # </details><script>alert(1)</script>" in page
+    assert site.copies["code/000_x/evil.py"] == folder / "evil.py"
