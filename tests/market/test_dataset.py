@@ -123,3 +123,25 @@ def test_cli_card_of_a_folder_that_is_not_a_dataset(tmp_path, capsys) -> None:
 
     assert main(["dataset", "card", str(tmp_path)]) == 2
     assert "not a dataset folder" in capsys.readouterr().err
+
+
+def test_card_states_rows_and_date_ranges_per_symbol_and_split(small_dataset) -> None:
+    from dlip.market.card import card_dict, card_markdown
+
+    card = card_dict(small_dataset)
+    bbb = next(s for s in card["symbols"] if s["symbol"] == "BBB")
+    assert bbb["train_bars"] + bbb["val_bars"] + bbb["test_bars"] + bbb["embargo_bars"] == 2500
+    assert bbb["train_first"] == "1900-10-28" and bbb["val_first"] < bbb["test_first"]
+    text = card_markdown(card)
+    assert f"{bbb['train_bars']:,} (1900-10-28 to {bbb['train_last']})" in text
+    assert "## Sources and licences" in text and "Token entropy" in text
+
+
+def test_every_dataset_action_answers_help(capsys) -> None:
+    from dlip.cli import main
+
+    for action in ("build", "card", "show"):
+        with pytest.raises(SystemExit) as done:
+            main(["dataset", action, "--help"])
+        assert done.value.code == 0
+        assert "usage: dlip dataset" in capsys.readouterr().out

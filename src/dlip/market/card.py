@@ -40,7 +40,11 @@ def card_dict(dataset) -> dict:
             "warmup_bars": int((~g["valid"]).sum()),
         }
         for s in (*SPLITS, "embargo"):
-            row[f"{s}_bars"] = int((g["split"] == s).sum())
+            part = g.loc[g["split"] == s, "timestamp"]
+            row[f"{s}_bars"] = int(len(part))
+            if s != "embargo":
+                row[f"{s}_first"] = _date(part.min()) if len(part) else ""
+                row[f"{s}_last"] = _date(part.max()) if len(part) else ""
         symbols.append(row)
 
     balance = {}
@@ -85,6 +89,12 @@ def card_dict(dataset) -> dict:
     }
 
 
+def _span(row: dict, split: str) -> str:
+    """'1,723 (1999-01-04 to 2005-11-07)' for one symbol and split."""
+    n = row[f"{split}_bars"]
+    return f"{n:,} ({row[f'{split}_first']} to {row[f'{split}_last']})" if n else "0"
+
+
 def _table(header: list[str], rows: list[list]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
@@ -120,8 +130,8 @@ def card_markdown(card: dict) -> str:
         "",
         _table(["symbol", "bars", "first", "last", "train", "val", "test", "embargo",
                 "gap masked"], [
-            [s["symbol"], f"{s['bars']:,}", s["first"], s["last"], s["train_bars"],
-             s["val_bars"], s["test_bars"], s["embargo_bars"],
+            [s["symbol"], f"{s['bars']:,}", s["first"], s["last"],
+             *(_span(s, split) for split in SPLITS), s["embargo_bars"],
              f"{s['gap_masked_bars']:,}" + (f" (last {s['gap_masked_last']})"
                                             if s["gap_masked_bars"] else "")]
             for s in card["symbols"]]),
