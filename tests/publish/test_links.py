@@ -134,3 +134,9 @@ def test_page_url() -> None:
     assert page_url("code/000_x/index.md") == "code/000_x/"
     assert page_url("blog/2024/01/02/title.md") == "blog/2024/01/02/title/"
     assert page_url("code/000_x/plot.png") == "code/000_x/plot.png"
+
+
+def test_code_in_link_text_does_not_hide_the_link(repo: Path) -> None:
+    out, problems, _ = rewrite(repo, "Read [`nn_SGD.py`](../code/000_x/nn_SGD.py) and `[no](x)`.")
+    assert problems == []
+    assert out == "Read [`nn_SGD.py`](../../../../code/000_x/index.md#src-nn_SGD.py) and `[no](x)`."

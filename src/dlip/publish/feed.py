@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import posixpath
 import re
 from datetime import date, datetime, time, timezone
 from urllib.parse import quote
 from xml.sax.saxutils import escape
 
-from dlip.publish.links import page_url
+from dlip.publish.links import page_url, relative_path
 from dlip.publish.model import Post
 from dlip.publish.posts import excerpt, post_url_path
 
@@ -57,8 +58,8 @@ def _href(base: str | None, url: str) -> str:
     path = quote(url, safe="/-_.~")
     if base:
         return base + path
-    # relative to the feed, which lives in blog/
-    return "../" + path if not path.startswith("blog/") else path[len("blog/"):] or "./"
+    # relative to the feed's own location
+    return relative_path(path, posixpath.dirname(FEED_PATH)) if path else "./"
 
 
 def _id(base: str | None, url: str) -> str:

@@ -130,14 +130,16 @@ class LinkRewriter:
         if ref:
             target = self._md_target(ref["target"], bare=True)
             return f"{ref['lead']}{target}{ref['rest']}" + ("\n" if line.endswith("\n") else "")
-        parts = []
-        last = 0
-        for span in CODE_SPAN_RE.finditer(line):
-            parts.append(self._rewrite_prose(line[last:span.start()]))
-            parts.append(span.group(0))
-            last = span.end()
-        parts.append(self._rewrite_prose(line[last:]))
-        return "".join(parts)
+        # Code spans are left alone, but may sit inside a link's text: [`a.py`](a.py).
+        spans: list[str] = []
+
+        def hide(m: re.Match[str]) -> str:
+            spans.append(m.group(0))
+            return f"\x01{len(spans) - 1}\x01"
+
+        masked = CODE_SPAN_RE.sub(hide, line)
+        out = self._rewrite_prose(masked)
+        return re.sub(r"\x01(\d+)\x01", lambda m: spans[int(m.group(1))], out)
 
     def _rewrite_prose(self, text: str) -> str:
         # Wikilinks become Markdown links; keep them out of the second pass.
