@@ -42,7 +42,7 @@ def generate_pages(
     from dlip.publish import site_config
 
     inventory = inventory or discover(project)
-    if project.user_mkdocs_yml is None:
+    if write and project.user_mkdocs_yml is None:
         site_config.write_default_config(project)
     site = generate(
         project,
@@ -137,6 +137,7 @@ def serve(project: Project, dev_addr: str = "127.0.0.1:8000") -> int:
     from dlip.publish import site_config
 
     config_file = project.user_mkdocs_yml or site_config.write_default_config(project)
+    generate_pages(project)  # MkDocs wants the docs folder to exist before it starts
     handler = _log_to_stderr(logging.INFO)
     try:
         mkdocs_serve(config_file=str(config_file), dev_addr=dev_addr, livereload=True)

@@ -42,6 +42,9 @@ def on_config(config):
     nav = read_nav(project)
     if config.nav is None and nav:
         config.nav = nav
+        # Posts stay out of the nav on purpose; do not list a thousand of them on each build.
+        if config.validation.nav.omitted_files == logging.INFO:
+            config.validation.nav.omitted_files = logging.DEBUG
     for name in REQUIRED_EXTENSIONS:
         if name not in config.markdown_extensions:
             config.markdown_extensions.append(name)
@@ -70,14 +73,15 @@ def on_post_page(output: str, page, config) -> str:
 
 
 def _watched(project: Project) -> list[Path]:
-    """What an author edits: posts, milestone folders, README and notes."""
+    """What an author edits: posts, milestone folders, README and the folders of notes."""
     from dlip.publish.milestones import discover_milestones
+    from dlip.publish.pages_notes import discover_notes
 
-    paths = [project.posts_dir, project.code_dir]
-    if not project.code_dir.is_dir():
-        milestones, _ = discover_milestones(project)
-        paths += [m.path for m in milestones]
-    paths += [p for p in project.root.iterdir() if p.is_file() and p.suffix.lower() == ".md"]
-    notes = project.root / "notes"
-    paths.append(notes)
-    return [p for p in paths if p.exists()]
+    milestones, _ = discover_milestones(project)
+    paths = {project.posts_dir, project.code_dir}
+    paths.update(m.path for m in milestones)
+    paths.update(p for p in project.root.iterdir() if p.is_file() and p.suffix.lower() == ".md")
+    for note in discover_notes(project, {m.path for m in milestones}):
+        top = note.relative_to(project.root).parts[0]
+        paths.add(project.root / top)
+    return sorted(p for p in paths if p.exists())

@@ -119,7 +119,7 @@ def generate(
 
     readme_md = None
     if readme is not None:
-        text = pages_milestones._drop_first_heading(readme.read_text("utf-8", errors="replace"))
+        text = pages_milestones.drop_first_heading(readme.read_text("utf-8", errors="replace"))
         readme_md = LinkRewriter(sitemap, readme, pages_home.HOME, problems,
                                  link_severity).rewrite(text)
     site.pages[pages_home.HOME] = pages_home.home_page(site_name, readme_md, home_rows, posts)

@@ -9,6 +9,7 @@ once, keeping the site linear in posts.
 from __future__ import annotations
 
 import calendar
+import json
 import posixpath
 from collections import defaultdict
 from dataclasses import dataclass
@@ -237,8 +238,6 @@ def _pager(page: str, number: int, total: int) -> list[str]:
 
 
 def _front_matter(title: str, description: str | None) -> list[str]:
-    import json
-
     lines = ["---", f"title: {json.dumps(title, ensure_ascii=False)}"]
     if description:
         plain = " ".join(description.split())[:300]

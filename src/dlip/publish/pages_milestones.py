@@ -7,10 +7,13 @@ beside it. File contents are shown inside code fences, which escape them.
 
 from __future__ import annotations
 
+import html
+import json
 import posixpath
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import quote
 
 from dlip.publish.links import LinkRewriter, SiteMap, relative_path
 from dlip.publish.model import Milestone, Problem, Severity
@@ -156,7 +159,7 @@ def milestone_page(
         lines += [f"> {_plain(m.summary)}", ""]
     if files.readme is not None:
         text = _read_text(files.readme)
-        body = _drop_first_heading(text)
+        body = drop_first_heading(text)
         lines += [LinkRewriter(sitemap, files.readme, page, problems, severity).rewrite(body)
                   .rstrip(), ""]
     if files.notebooks:
@@ -244,7 +247,7 @@ def _longest_backtick_run(text: str) -> int:
     return max((len(r) for r in runs), default=0)
 
 
-def _drop_first_heading(text: str) -> str:
+def drop_first_heading(text: str) -> str:
     lines = text.splitlines(keepends=True)
     for i, line in enumerate(lines):
         if not line.strip():
@@ -268,8 +271,6 @@ def _rel_to(m: Milestone, path: Path) -> str:
 
 
 def _relpath(page: str, target: str) -> str:
-    from urllib.parse import quote
-
     path, _, anchor = target.partition("#")
     rel = relative_path(path, posixpath.dirname(page))
     url = quote(rel, safe="/-_.~")
@@ -277,8 +278,6 @@ def _relpath(page: str, target: str) -> str:
 
 
 def _plain(text: str) -> str:
-    import html
-
     return html.escape(text.replace("\n", " "))
 
 
@@ -287,6 +286,4 @@ def _link_text(text: str) -> str:
 
 
 def _yaml_str(text: str) -> str:
-    import json
-
     return json.dumps(text, ensure_ascii=False)
