@@ -140,3 +140,17 @@ def test_code_in_link_text_does_not_hide_the_link(repo: Path) -> None:
     out, problems, _ = rewrite(repo, "Read [`nn_SGD.py`](../code/000_x/nn_SGD.py) and `[no](x)`.")
     assert problems == []
     assert out == "Read [`nn_SGD.py`](../../../../code/000_x/index.md#src-nn_SGD.py) and `[no](x)`."
+
+
+def test_obsidian_embeds_find_attachments_by_name(repo: Path) -> None:
+    attachments = repo / "daily-blog" / "attachments"
+    attachments.mkdir()
+    (attachments / "Pasted image 1.png").write_bytes(b"\x89PNG")
+    sitemap = sitemap_for(repo)
+    sitemap.attachment_dirs.append(repo / "daily-blog")
+    problems: list[Problem] = []
+    out = LinkRewriter(sitemap, repo / "daily-blog/2024-01-03 - Now.md",
+                       "blog/2024/01/03/now.md", problems).rewrite("![[Pasted image 1.png]]")
+    assert problems == []
+    assert out == "![Pasted image 1.png](../../../../daily-blog/attachments/Pasted%20image%201.png)"
+    assert "daily-blog/attachments/Pasted image 1.png" in sitemap.assets

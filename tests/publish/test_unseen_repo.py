@@ -66,6 +66,7 @@ def make_learner_repo(root: Path, under_code: bool) -> Path:
     (notes / "attention.md").write_text("# Attention notes\n\nSee [the code]"
                                         f"(../{prefix}05_gpt/attention.py).\n", encoding="utf-8")
     (notes / "maths" / "chain rule.md").write_text("Just text, no heading.\n", encoding="utf-8")
+    notebook(notes / "scratch.ipynb", "Scratch pad", "stored scratch output")
 
     blog = root / "daily-blog"
     blog.mkdir()
@@ -117,6 +118,7 @@ def test_every_post_folder_note_and_notebook_has_a_page(learner) -> None:
     assert "hello from a stored output" in explore  # stored outputs, not executed
     assert "data:image/png;base64" in explore
     assert "accuracy 0.97" in page(root, f"{prefix}01_mnist-digits/mnist/index.html")
+    assert "stored scratch output" in page(root, "notes/scratch/index.html")
 
 
 def test_milestone_pages_show_readme_images_and_code(learner) -> None:

@@ -51,7 +51,10 @@ class SiteMap:
     assets: dict[str, Path] = field(default_factory=dict)
     # docs-relative paths that must not be overwritten by a copied asset
     reserved: set[str] = field(default_factory=set)
+    # folders searched by file name for Obsidian's `![[image.png]]` (its attachments)
+    attachment_dirs: list[Path] = field(default_factory=list)
     _lower: dict[str, str] = field(default_factory=dict, repr=False)
+    _by_name: dict[str, Path] | None = field(default=None, repr=False)
 
     def add_page(self, repo_rel: str, docs_rel: str) -> None:
         key = _norm(repo_rel)
@@ -70,6 +73,17 @@ class SiteMap:
         docs_rel = _norm(repo_rel)
         self.assets[docs_rel] = source
         return docs_rel
+
+    def find_attachment(self, name: str) -> str | None:
+        """The repo path of a file called `name` in an attachment folder, if exactly known."""
+        if self._by_name is None:
+            self._by_name = {}
+            for folder in self.attachment_dirs:
+                for path in sorted(folder.rglob("*")) if folder.is_dir() else ():
+                    if path.is_file() and not any(p.startswith(".") for p in path.parts[-3:]):
+                        self._by_name.setdefault(path.name.lower(), path)
+        path = self._by_name.get(name.lower())
+        return path.relative_to(self.root).as_posix() if path is not None else None
 
     def lookup(self, repo_rel: str) -> str | None:
         key = _norm(repo_rel)
@@ -237,6 +251,11 @@ class LinkRewriter:
                 found, _ = self._resolve_repo_path(rel)
                 if found is not None:
                     return self._found(found, "")
+        attachment = self.sitemap.find_attachment(posixpath.basename(key))
+        if attachment is not None:
+            found, _ = self._resolve_repo_path(attachment)
+            if found is not None:
+                return self._found(found, "")
         self._problem(f"[[{name}]]", "is broken: no post, page or file by that name")
         return None
 

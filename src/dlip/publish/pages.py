@@ -60,7 +60,7 @@ def generate(
     site = Site()
     problems = site.problems
     posts = published(posts)
-    sitemap = SiteMap(project.root)
+    sitemap = SiteMap(project.root, attachment_dirs=[project.posts_dir])
 
     readme = _root_readme(project)
     sitemap.add_page(".", pages_home.HOME)
@@ -89,6 +89,8 @@ def generate(
                                           "not published (rename it)", severity="warning"))
             continue
         sitemap.add_page(_rel(project, path), page)
+        if path.suffix.lower() == ".ipynb":
+            sitemap.add_asset(page, path)  # mkdocs-jupyter renders it, stored outputs as they are
         folder = _rel(project, path.parent)
         if path.name.lower() == "readme.md" and folder != ".":
             sitemap.add_page(folder, page)
@@ -112,7 +114,7 @@ def generate(
 
     for path in notes:
         page = sitemap.lookup(_rel(project, path))
-        if page is None:
+        if page is None or path.suffix.lower() != ".md":
             continue
         text = path.read_text(encoding="utf-8", errors="replace")
         site.pages[page] = LinkRewriter(sitemap, path, page, problems, link_severity).rewrite(text)

@@ -19,7 +19,8 @@ SKIPPED_DIRS = frozenset({
 
 
 def discover_notes(project: Project, milestone_dirs: set[Path]) -> list[Path]:
-    """Markdown files that are neither posts nor milestone READMEs, in a stable order."""
+    """Markdown files that are neither posts nor milestone READMEs, and notebooks outside
+    milestones, in a stable order."""
     root = project.root
     skip = {project.posts_dir, project.work_dir, project.site_dir}
     if project.user_mkdocs_yml is not None:
@@ -36,12 +37,16 @@ def discover_notes(project: Project, milestone_dirs: set[Path]) -> list[Path]:
             and not (here / d / "pyvenv.cfg").exists()
             and not (here / d).is_symlink()
         )
+        in_milestone = any(here == m or m in here.parents for m in milestone_dirs)
         for name in sorted(files):
-            if not name.lower().endswith(".md") or name.startswith("."):
+            lower = name.lower()
+            if name.startswith(".") or not lower.endswith((".md", ".ipynb")):
                 continue
             path = here / name
             if path.is_symlink():
                 continue
+            if lower.endswith(".ipynb") and in_milestone:
+                continue  # the milestone page publishes its notebooks
             if here == root and name.lower() == "readme.md":
                 continue  # the home page
             if here in milestone_dirs and name.lower() == "readme.md":
@@ -60,12 +65,30 @@ def note_page_path(project: Project, path: Path) -> str:
 
 
 def note_title(path: Path) -> str:
-    """The first `# ` heading, else the file name without `.md`."""
+    """The first `# ` heading, else the file name without its extension."""
+    if path.suffix.lower() == ".ipynb":
+        return _notebook_title(path)
     try:
         with path.open(encoding="utf-8", errors="replace") as f:
             for line in f:
                 if line.startswith("# "):
                     return line[2:].strip().strip("#").strip() or path.stem
     except OSError:
+        pass
+    return path.stem.replace("_", " ").replace("-", " ")
+
+
+def _notebook_title(path: Path) -> str:
+    import json
+
+    try:
+        cells = json.loads(path.read_text(encoding="utf-8")).get("cells", [])
+        for cell in cells:
+            if cell.get("cell_type") == "markdown":
+                source = "".join(cell.get("source", []))
+                for line in source.splitlines():
+                    if line.startswith("# "):
+                        return line[2:].strip() or path.stem
+    except (OSError, ValueError, AttributeError):
         pass
     return path.stem.replace("_", " ").replace("-", " ")
