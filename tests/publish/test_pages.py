@@ -134,3 +134,17 @@ def test_milestone_page_escapes_file_contents(tmp_path: Path) -> None:
     assert "    ````python" in page
     assert "    # </details><script>alert(1)</script>" in page
     assert site.copies["code/000_x/evil.py"] == folder / "evil.py"
+
+
+def test_symlinks_out_of_the_repo_are_never_copied(tmp_path: Path, tmp_path_factory) -> None:
+    secret = tmp_path_factory.mktemp("elsewhere") / "secret.py"
+    secret.write_text("TOKEN = 'do not publish'\n")
+    folder = tmp_path / "repo" / "code" / "000_x"
+    folder.mkdir(parents=True)
+    (folder / "ok.py").write_text("print('ok')\n")
+    (folder / "linked.py").symlink_to(secret)
+    m = Milestone(path=folder, number="000", slug="x", title="X")
+    site = generate(Project.at(tmp_path / "repo"), [], [m], site_name="S")
+    assert "code/000_x/ok.py" in site.copies
+    assert "code/000_x/linked.py" not in site.copies
+    assert "do not publish" not in site.pages["code/000_x/index.md"]
