@@ -1,0 +1,296 @@
+"""How much does `dlip build` cost on top of MkDocs, and does it stay linear in posts?
+
+Makes synthetic learning-in-public repos with 100 and 1,000 daily posts and 20 milestones
+whose results are frozen by a real `dlip run`, then for each size times:
+
+- a warm `dlip build` (results are fresh, so nothing is re-executed), and
+- a plain `mkdocs build --strict` of the same generated pages with the same config (its
+  hook told that the pages are ready, so it renders them without regenerating),
+
+each in a fresh subprocess, alternating, keeping the fastest of `--repeat` runs (the
+fastest is the least disturbed by other work on the machine). It prints the ratio
+dlip/mkdocs for each size (goal: at most 1.15) and how each time grows from the smallest
+to the largest size (goal: close to the growth in posts, i.e. linear).
+
+    python benchmarks/site_build.py                  # 100 and 1,000 posts
+    python benchmarks/site_build.py --sizes 50 200 --repeat 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+from dlip.publish.hook import READY_ENV
+from dlip.publish.project import Project
+
+MILESTONE_SCRIPT = '''\
+"""A cheap stand-in for a training script: metrics, a small PNG, some printed lines."""
+import json
+import os
+import os
+import struct
+import zlib
+from pathlib import Path
+
+SEED = int(os.environ.get("DLIP_SEED", "0"))
+
+
+def png(width, height, shade):
+    def chunk(kind, data):
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    rows = b"".join(
+        b"\\x00" + bytes(v for x in range(width) for v in (x % 256, y % 256, shade))
+        for y in range(height)
+    )
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    pixels = chunk(b"IDAT", zlib.compress(rows))
+    return b"\\x89PNG\\r\\n\\x1a\\n" + chunk(b"IHDR", header) + pixels + chunk(b"IEND", b"")
+
+
+out = Path(os.environ.get("DLIP_RESULTS_DIR", "results-local"))
+out.mkdir(parents=True, exist_ok=True)
+loss = 1.0
+for epoch in range(1, 41):
+    loss *= 0.93
+    print(f"epoch {epoch:3d}  loss {loss:.4f}")
+(out / "metrics.json").write_text(json.dumps({"final_loss": round(loss, 4), "epochs": 40}))
+(out / "loss.png").write_bytes(png(320, 200, (SEED * 37) % 256))
+'''
+
+WORDS = (
+    "gradient loss epoch batch tensor layer weight bias activation softmax attention token "
+    "embedding optimizer momentum dropout residual normalization candle volume close open "
+    "baseline validation overfitting learning rate schedule backprop chain rule matrix"
+).split()
+TAGS = ("basics", "pytorch", "math", "transformer", "markets", "data", "tooling")
+SECTIONS = ("Simple neural network", "A basic Transformer", "Time-series Transformer")
+
+
+def make_milestones(code_dir: Path, count: int) -> list[str]:
+    """`count` milestone folders, each with a milestone.yml, a README and one script."""
+    names = []
+    for i in range(count):
+        name = f"{i:03d}_bench-milestone-{i}"
+        folder = code_dir / name
+        folder.mkdir(parents=True)
+        (folder / "milestone.yml").write_text(
+            f"title: Benchmark milestone {i}\n"
+            f"section: {SECTIONS[i * len(SECTIONS) // count]}\n"
+            "status: done\n"
+            f"summary: Synthetic milestone number {i} for the site benchmark.\n"
+            "run:\n  - script: train.py\n    timeout: 120\n"
+            "headline: final_loss\n",
+            encoding="utf-8",
+        )
+        (folder / "README.md").write_text(
+            f"# Benchmark milestone {i}\n\nA cheap script that writes metrics and a figure.\n",
+            encoding="utf-8",
+        )
+        (folder / "train.py").write_text(MILESTONE_SCRIPT, encoding="utf-8")
+        names.append(name)
+    return names
+
+
+def post_dates(count: int, start: date = date(2024, 1, 1)) -> list[date]:
+    """Six posts a week, Sunday off, as the author posts."""
+    days, day = [], start
+    while len(days) < count:
+        if day.weekday() != 6:
+            days.append(day)
+        day += timedelta(days=1)
+    return days
+
+
+def write_posts(posts_dir: Path, count: int, milestones: list[str], seed: int = 0) -> None:
+    """`count` posts of a few hundred words, with tags, code and links like real ones."""
+    rng = random.Random(seed)
+    posts_dir.mkdir(parents=True)
+    previous = None
+    for n, day in enumerate(post_dates(count)):
+        title = f"Day {n + 1}: {rng.choice(WORDS)} and {rng.choice(WORDS)}"
+        paragraphs = [
+            " ".join(rng.choice(WORDS) for _ in range(rng.randint(40, 90))).capitalize() + "."
+            for _ in range(4)
+        ]
+        milestone = rng.choice(milestones)
+        lines = [
+            "---",
+            f"tags: [{', '.join(rng.sample(TAGS, 2))}]",
+            "---",
+            "",
+            paragraphs[0],
+            "",
+            "## What I tried",
+            "",
+            paragraphs[1],
+            "",
+            "```python",
+            f"loss = criterion(model(x), y)  # day {n + 1}",
+            "loss.backward()",
+            "```",
+            "",
+            paragraphs[2],
+            "",
+            f"The code is in [the milestone](../code/{milestone}/).",
+        ]
+        if previous is not None:
+            lines += ["", f"Yesterday's notes: [{previous[1]}]({previous[0]})."]
+        lines += ["", paragraphs[3], ""]
+        filename = f"{day.isoformat()} - {title.replace(':', ' -')}.md"
+        (posts_dir / filename).write_text("\n".join(lines), encoding="utf-8")
+        previous = (filename.replace(" ", "%20"), title)
+
+
+def run(cmd: list[str], cwd: Path | None = None, env: dict[str, str] | None = None) -> Timing:
+    """Wall and CPU seconds of one command; its output is shown only if it fails."""
+    environ = {**os.environ, **(env or {})}
+    cpu_before = _children_cpu()
+    start = time.perf_counter()
+    out = subprocess.run(cmd, cwd=cwd, env=environ, capture_output=True, text=True, check=False)
+    timing = Timing(time.perf_counter() - start, _children_cpu() - cpu_before)
+    if out.returncode != 0:
+        sys.exit(
+            f"failed ({out.returncode}): {' '.join(cmd)}\n{out.stdout[-3000:]}\n"
+            f"{out.stderr[-3000:]}"
+        )
+    return timing
+
+
+@dataclass(frozen=True)
+class Timing:
+    wall: float
+    cpu: float  # user + system seconds of the process and its children
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def fastest(timings: list[Timing]) -> Timing:
+    """The least disturbed run: the smallest wall time and the smallest CPU time."""
+    return Timing(min(t.wall for t in timings), min(t.cpu for t in timings))
+
+
+def dlip(*args: str) -> list[str]:
+    return [sys.executable, "-m", "dlip.cli", *args]
+
+
+def mkdocs_build(project: Project) -> list[str]:
+    """Plain MkDocs over the pages `dlip build` generated, with the config it used."""
+    config = str(project.mkdocs_yml)
+    return [sys.executable, "-m", "mkdocs", "build", "--strict", "-q", "-f", config]
+
+
+def frozen_records(repo: Path) -> dict[str, str]:
+    return {
+        str(p): p.read_text(encoding="utf-8") for p in sorted(repo.glob("code/*/results/run.json"))
+    }
+
+
+def measure(repo: Path, repeat: int) -> dict[str, Timing | int]:
+    project = Project.at(repo)
+    records = frozen_records(repo)
+    first = run(dlip("build", "--repo", str(repo)))  # generates the pages
+    run(dlip("check", "--repo", str(repo)))  # and the frozen results are fresh
+    dlip_runs, mkdocs_runs = [], []
+    for _ in range(repeat):
+        dlip_runs.append(run(dlip("build", "--repo", str(repo))))
+        # The pages are generated already: the hook only sets the nav, as under dlip build.
+        mkdocs_runs.append(run(mkdocs_build(project), cwd=repo, env={READY_ENV: "1"}))
+    if frozen_records(repo) != records:
+        sys.exit(f"{repo}: a warm dlip build re-ran a milestone whose results were fresh")
+    pages = sum(1 for _ in (repo / "site").rglob("*.html"))
+    return {
+        "first": first,
+        "dlip": fastest(dlip_runs),
+        "mkdocs": fastest(mkdocs_runs),
+        "pages": pages,
+    }
+
+
+def report(results: dict[int, dict]) -> None:
+    """The table: seconds and the dlip/mkdocs ratio, in wall time and in CPU time."""
+    print()
+    print(
+        f"{'posts':>6} {'pages':>6} | {'wall: dlip':>10} {'mkdocs':>7} {'ratio':>6} | "
+        f"{'cpu: dlip':>9} {'mkdocs':>7} {'ratio':>6}"
+    )
+    for size, r in results.items():
+        d, m = r["dlip"], r["mkdocs"]
+        print(
+            f"{size:>6} {r['pages']:>6} | "
+            f"{d.wall:>9.2f}s {m.wall:>6.2f}s {d.wall / m.wall:>6.3f} | "
+            f"{d.cpu:>8.2f}s {m.cpu:>6.2f}s {d.cpu / m.cpu:>6.3f}"
+        )
+    small, large = min(results), max(results)
+    if small != large:
+        print(f"growth {small} -> {large} posts ({large / small:.0f}x the posts):")
+        for tool in ("dlip", "mkdocs"):
+            a, b = results[small][tool], results[large][tool]
+            print(f"  {tool + ' build':<13} wall {b.wall / a.wall:.2f}x, cpu {b.cpu / a.cpu:.2f}x")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100, 1000], help="post counts")
+    parser.add_argument("--milestones", type=int, default=20)
+    parser.add_argument("--repeat", type=int, default=3, help="timed builds per tool and size")
+    parser.add_argument("--keep", type=Path, help="build the repos here and keep them")
+    args = parser.parse_args(argv)
+
+    work = args.keep or Path(tempfile.mkdtemp(prefix="dlip-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    try:
+        seed_repo = work / "frozen"
+        names = make_milestones(seed_repo / "code", args.milestones)
+        print(f"freezing {len(names)} milestones with dlip run ...", flush=True)
+        took = run(dlip("run", "--repo", str(seed_repo), "-j", "2", *names))
+        print(f"  {took.wall:.1f} s", flush=True)
+
+        results = {}
+        for size in args.sizes:
+            repo = work / f"posts-{size}"
+            shutil.rmtree(repo, ignore_errors=True)
+            shutil.copytree(seed_repo / "code", repo / "code")
+            write_posts(repo / "daily-blog", size, names)
+            (repo / "README.md").write_text("# Benchmark repo\n", encoding="utf-8")
+            print(f"{size} posts: building ...", flush=True)
+            results[size] = measure(repo, args.repeat)
+            r = results[size]
+            print(f"  first build {r['first'].wall:.2f} s, {r['pages']} HTML pages", flush=True)
+
+        report(results)
+        print(
+            json.dumps(
+                {
+                    "repeat": args.repeat,
+                    "results": {
+                        size: {k: asdict(v) if isinstance(v, Timing) else v for k, v in r.items()}
+                        for size, r in results.items()
+                    },
+                }
+            )
+        )
+    finally:
+        if args.keep is None:
+            shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
