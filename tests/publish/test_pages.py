@@ -11,6 +11,7 @@ from dlip.publish.feed import atom_feed
 from dlip.publish.model import Milestone, Post
 from dlip.publish.pages import generate, write_site
 from dlip.publish.pages_blog import PER_PAGE
+from dlip.publish.posts import slugify
 from dlip.publish.project import Project
 from dlip.publish.streak import compute_streak, month_grid_html
 
@@ -61,7 +62,7 @@ def post(tmp_path: Path, day: date, title: str, body: str = "Text.\n", **kw) -> 
     path = tmp_path / "daily-blog" / f"{day.isoformat()} - {title}.md"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(body, encoding="utf-8")
-    slug = title.lower().replace(" ", "-")
+    slug = slugify(title)
     return Post(path=path, date=day, title=title, slug=slug, body=body, **kw)
 
 
@@ -148,3 +149,13 @@ def test_symlinks_out_of_the_repo_are_never_copied(tmp_path: Path, tmp_path_fact
     assert "code/000_x/ok.py" in site.copies
     assert "code/000_x/linked.py" not in site.copies
     assert "do not publish" not in site.pages["code/000_x/index.md"]
+
+
+def test_titles_and_tags_are_text_not_markup(tmp_path: Path) -> None:
+    evil = post(tmp_path, date(2024, 1, 1), "<script>alert(1)</script> *bold*",
+                tags=("<img src=x onerror=alert(1)>",))
+    site = generate(Project.at(tmp_path), [evil], [], site_name="S", today=date(2024, 1, 2))
+    text = "\n".join(site.pages.values())
+    assert "<script>alert(1)</script>" not in text
+    assert "<img src=x" not in text
+    assert "&lt;script&gt;alert\\(1\\)&lt;/script&gt; \\*bold\\*" in site.pages["blog/index.md"]

@@ -36,6 +36,7 @@ WIKILINK_RE = re.compile(r"(?P<bang>!?)\[\[(?P<target>[^\]|#\n]+)(?:#(?P<frag>[^
 HTML_ATTR_RE = re.compile(r"(?P<lead><(?:img|a|source|video|audio|iframe)\b[^>]*?\s(?:src|href)=)"
                           r"(?P<q>[\"'])(?P<target>.*?)(?P=q)", re.IGNORECASE)
 CODE_SPAN_RE = re.compile(r"(`+)(?:.+?)\1")
+MD_SPECIAL_RE = re.compile(r"([\\`*_{}\[\]()#+!|])")  # what Python-Markdown unescapes
 
 
 @dataclass
@@ -315,6 +316,13 @@ class LinkRewriter:
             rel = "./" if rel == "." else rel + "/"
         url = quote(rel, safe="/-_.~")
         return f"{url}#{r.fragment}" if r.fragment else url
+
+
+def escape_md(text: str) -> str:
+    """Plain text (a title, a tag, a file name) that Markdown shows as written, never as markup
+    or HTML: `<script>` in a file name stays text."""
+    flat = " ".join(text.split())
+    return MD_SPECIAL_RE.sub(r"\\\1", html.escape(flat, quote=False))
 
 
 def page_url(docs_rel: str) -> str:

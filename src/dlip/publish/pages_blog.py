@@ -9,6 +9,7 @@ once, keeping the site linear in posts.
 from __future__ import annotations
 
 import calendar
+import html
 import json
 import posixpath
 from collections import defaultdict
@@ -17,7 +18,7 @@ from datetime import date
 from pathlib import Path
 
 from dlip.publish.feed import FEED_PATH, plain_text
-from dlip.publish.links import LinkRewriter, SiteMap, relative_path
+from dlip.publish.links import LinkRewriter, SiteMap, escape_md, relative_path
 from dlip.publish.model import Milestone, Post, Problem, Severity
 from dlip.publish.posts import excerpt, post_url_path, read_minutes, slugify
 from dlip.publish.streak import compute_streak, month_grid_html
@@ -67,15 +68,15 @@ def post_pages(
         body = rewriter.rewrite(post.body)
         linked[page] = targets
         lines = _front_matter(post.title, plain_text(excerpt(post)))
-        lines += [f"# {_heading(post.title)}", "", meta_line(post, page, refs), ""]
+        lines += [f"# {escape_md(post.title)}", "", meta_line(post, page, refs), ""]
         lines += [body.rstrip(), "", "---", ""]
         older = posts[i - 1] if i > 0 else None
         newer = posts[i + 1] if i + 1 < len(posts) else None
         nav = []
         if older is not None:
-            nav.append(f"[← {_link_text(older.title)}]({rel(page, post_url_path(older))})")
+            nav.append(f"[← {escape_md(older.title)}]({rel(page, post_url_path(older))})")
         if newer is not None:
-            nav.append(f"[{_link_text(newer.title)} →]({rel(page, post_url_path(newer))})")
+            nav.append(f"[{escape_md(newer.title)} →]({rel(page, post_url_path(newer))})")
         if nav:
             lines += [" · ".join(nav), ""]
         lines += [f"[All posts]({rel(page, BLOG_INDEX)}) · "
@@ -100,11 +101,11 @@ def meta_line(post: Post, page: str, refs: dict[Path, MilestoneRef]) -> str:
     """Date, reading time, tags and milestone of a post, as one Markdown line."""
     parts = [f"*{long_date(post.date)}*", f"{read_minutes(post)} min read"]
     if post.tags:
-        tags = ", ".join(f"[{_link_text(t)}]({rel(page, tag_page_path(t))})" for t in post.tags)
+        tags = ", ".join(f"[{escape_md(t)}]({rel(page, tag_page_path(t))})" for t in post.tags)
         parts.append(f"Tags: {tags}")
     ref = refs.get(post.path)
     if ref is not None:
-        parts.append(f"Milestone: [{_link_text(ref.label)}]({rel(page, ref.page)})")
+        parts.append(f"Milestone: [{escape_md(ref.label)}]({rel(page, ref.page)})")
     return " · ".join(parts)
 
 
@@ -143,7 +144,7 @@ def post_summary(
     quiet: list[Problem] = []  # the post's own page reports its broken links
     text = LinkRewriter(sitemap, post.path, page, quiet).rewrite(excerpt(post))
     return [
-        f"## [{_link_text(post.title)}]({target})",
+        f"## [{escape_md(post.title)}]({target})",
         "",
         meta_line(post, page, refs),
         "",
@@ -212,8 +213,8 @@ def tag_pages(posts: list[Post]) -> dict[str, str]:
     for tag in sorted(by_tag, key=str.lower):
         page = tag_page_path(tag)
         tagged = sorted(by_tag[tag], key=lambda p: (p.date, p.path.name), reverse=True)
-        lines.append(f"- [{_link_text(tag)}]({rel(TAGS_INDEX, page)}) ({len(tagged)})")
-        body = _front_matter(f"Tag: {tag}", None) + [f"# Tag: {_heading(tag)}", ""]
+        lines.append(f"- [{escape_md(tag)}]({rel(TAGS_INDEX, page)}) ({len(tagged)})")
+        body = _front_matter(f"Tag: {tag}", None) + [f"# Tag: {escape_md(tag)}", ""]
         body += _post_list(page, tagged) + [f"[All tags]({rel(page, TAGS_INDEX)})", ""]
         pages[page] = "\n".join(body)
     pages[TAGS_INDEX] = "\n".join(lines + [""])
@@ -221,7 +222,7 @@ def tag_pages(posts: list[Post]) -> dict[str, str]:
 
 
 def _post_list(page: str, posts: list[Post]) -> list[str]:
-    lines = [f"- {p.date.isoformat()} · [{_link_text(p.title)}]({rel(page, post_url_path(p))})"
+    lines = [f"- {p.date.isoformat()} · [{escape_md(p.title)}]({rel(page, post_url_path(p))})"
              for p in posts]
     return lines + [""]
 
@@ -238,20 +239,18 @@ def _pager(page: str, number: int, total: int) -> list[str]:
 
 
 def _front_matter(title: str, description: str | None) -> list[str]:
-    lines = ["---", f"title: {json.dumps(title, ensure_ascii=False)}"]
+    """MkDocs page metadata. Themes put it into <title> and <meta> unescaped: escape it here."""
+    lines = ["---", f"title: {yaml_text(title)}"]
     if description:
-        plain = " ".join(description.split())[:300]
-        lines.append(f"description: {json.dumps(plain, ensure_ascii=False)}")
+        lines.append(f"description: {yaml_text(' '.join(description.split())[:300])}")
     return lines + ["---", ""]
+
+
+def yaml_text(text: str) -> str:
+    """A YAML string holding HTML-escaped text (JSON strings are valid YAML)."""
+    return json.dumps(html.escape(" ".join(text.split())), ensure_ascii=False)
 
 
 def _days(n: int) -> str:
     return "day" if n == 1 else "days"
 
-
-def _heading(text: str) -> str:
-    return text.replace("\n", " ")
-
-
-def _link_text(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("[", "\\[").replace("]", "\\]")

@@ -7,6 +7,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from dlip.publish.feed import FEED_PATH, plain_text
+from dlip.publish.links import escape_md
 from dlip.publish.model import Milestone, Post
 from dlip.publish.posts import excerpt, post_url_path
 
@@ -51,7 +52,7 @@ def roadmap(milestones: list[tuple[Milestone, str, str | None]]) -> list[str]:
                   "| # | Milestone | Status | Headline | Summary |",
                   "| --- | --- | --- | --- | --- |"]
         for m, page, headline in items:
-            title = m.title.replace("|", "\\|").replace("[", "\\[").replace("]", "\\]")
+            title = escape_md(m.title)
             summary = html.escape(m.summary or "").replace("|", "\\|")
             status = STATUS_TEXT.get(m.status, m.status or "—")
             lines.append(f"| {m.number} | [{title}]({quote(page, safe='/-_.~')}) | {status} | "
@@ -66,7 +67,7 @@ def latest_posts(posts: list[Post]) -> list[str]:
     if not newest:
         return lines + ["No posts yet.", ""]
     for post in newest:
-        title = post.title.replace("[", "\\[").replace("]", "\\]")
+        title = escape_md(post.title)
         summary = _first_sentence(plain_text(excerpt(post)))
         line = f"- {post.date.isoformat()} · [{title}]({quote(post_url_path(post), safe='/-_.~')})"
         lines.append(f"{line}: {html.escape(summary)}" if summary else line)

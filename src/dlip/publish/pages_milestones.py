@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
-from dlip.publish.links import LinkRewriter, SiteMap, relative_path
+from dlip.publish.links import LinkRewriter, SiteMap, escape_md, relative_path
 from dlip.publish.model import Milestone, Problem, Severity
 from dlip.publish.project import RESULTS_DIRNAME, Project
 
@@ -145,7 +145,7 @@ def milestone_page(
     """The Markdown of a milestone page. `posts` are (date, title, docs path) that cite it."""
     page = page_path(project, m)
     lines = ["---", f"title: {_yaml_str(f'{m.number} · {m.title}')}", "---", "",
-             f"# {m.title}", ""]
+             f"# {escape_md(m.title)}", ""]
     facts = [f"Milestone **{m.number}**"]
     if m.status:
         facts.append(f'<span class="dlip-status dlip-status-{m.status}">'
@@ -168,14 +168,14 @@ def milestone_page(
             executed = executed_copy(m, nb)
             target = _rel(project, executed or nb)
             note = "executed by the runner" if executed else "with the outputs stored in it"
-            lines.append(f"- [{_link_text(nb.name)}]({_relpath(page, target)}) ({note})")
+            lines.append(f"- [{escape_md(nb.name)}]({_relpath(page, target)}) ({note})")
         lines.append("")
     if files.markdown:
         lines += ["## Notes in this folder", ""]
         for md in files.markdown:
             target = sitemap.lookup(_rel(project, md))
             if target:
-                lines.append(f"- [{_link_text(_rel_to(m, md))}]({_relpath(page, target)})")
+                lines.append(f"- [{escape_md(_rel_to(m, md))}]({_relpath(page, target)})")
         lines.append("")
     if files.sources:
         lines += ["## Source", ""]
@@ -194,7 +194,7 @@ def milestone_page(
     if posts:
         lines += ["## Posts about this milestone", ""]
         for day, title, target in posts:
-            lines.append(f"- {day} · [{_link_text(title)}]({_relpath(page, target)})")
+            lines.append(f"- {day} · [{escape_md(title)}]({_relpath(page, target)})")
         lines.append("")
     return "\n".join(lines)
 
@@ -221,7 +221,7 @@ def _file_block(project: Project, page: str, path: Path, label: str, anchor: str
     size = path.stat().st_size
     lines = [f'<a id="{anchor}"></a>', "", f"### `{label}`", ""]
     if downloadable and size <= MAX_COPIED_BYTES:
-        lines += [f"[Download {_link_text(path.name)}]"
+        lines += [f"[Download {escape_md(path.name)}]"
                   f"({_relpath(page, _rel(project, path))})", ""]
     if size > MAX_SHOWN_BYTES:
         lines += [f"*{size // 1024} KB: too large to show here.*", ""]
@@ -281,9 +281,5 @@ def _plain(text: str) -> str:
     return html.escape(text.replace("\n", " "))
 
 
-def _link_text(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("[", "\\[").replace("]", "\\]")
-
-
 def _yaml_str(text: str) -> str:
-    return json.dumps(text, ensure_ascii=False)
+    return json.dumps(html.escape(" ".join(text.split())), ensure_ascii=False)
