@@ -175,7 +175,7 @@ def base_url(site: Path) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def browser(site: Path):
+def browser():
     executable = _chromium()
     try:
         from playwright.sync_api import sync_playwright
