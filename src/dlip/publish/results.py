@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import quote
 
 from dlip.publish import freeze
+from dlip.publish.links import page_url
 from dlip.publish.model import Milestone
 from dlip.publish.progress import format_duration
 from dlip.publish.project import Project
@@ -178,7 +179,8 @@ def _step_output(milestone: Milestone, step: dict[str, Any], url: str) -> str:
     summary = f"Output of <code>{html.escape(command)}</code> ({lines}, {log_link})"
     notebook = step.get("notebook")
     if isinstance(notebook, str) and ".." not in Path(notebook).parts:
-        href = html.escape(url + "/" + quote(notebook))
+        # mkdocs-jupyter publishes `nb.ipynb` as the page `nb/`; raw HTML is not rewritten.
+        href = html.escape(url + "/" + quote(page_url(notebook)))
         summary += f'; <a href="{href}">executed notebook</a>'
     return f"<details>\n<summary>{summary}</summary>\n{body}\n</details>"
 
