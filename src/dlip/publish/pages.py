@@ -106,9 +106,12 @@ def generate(
         page = milestone_pages[m.name]
         citing = _citing_posts(m, page, posts, refs, linked)
         headline = _headline(m, results.read_metrics(m))
+        def rewrite(path: Path, text: str, page: str = page) -> str:
+            return LinkRewriter(sitemap, path, page, problems, link_severity).rewrite(text)
+
         site.pages[page] = pages_milestones.milestone_page(
             project, m, scanned[m.name], sitemap, problems, link_severity,
-            results.results_markdown(project, m, "results"), headline, citing,
+            results.results_markdown(project, m, "results", rewrite), headline, citing,
         )
         home_rows.append((m, page, headline))
 

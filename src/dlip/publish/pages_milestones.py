@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
+from dlip.publish import results_md
 from dlip.publish.links import LinkRewriter, SiteMap, escape_md, relative_path
 from dlip.publish.model import Milestone, Problem, Severity
 from dlip.publish.project import RESULTS_DIRNAME, Project
@@ -118,8 +119,10 @@ def register(project: Project, m: Milestone, files: MilestoneFiles, sitemap: Sit
         sitemap.add_page(_rel(project, path), docs)
         sitemap.reserved.add(docs)
     for path in files.results:
-        if path.suffix.lower() == ".md":
-            continue  # would become a page of its own
+        if path.suffix.lower() == ".md":  # shown in the results section, not a page of its own
+            rel = path.relative_to(m.results_dir).as_posix()
+            sitemap.add_page(_rel(project, path), f"{page}#{results_md.anchor(rel)}")
+            continue
         sitemap.add_asset(_rel(project, path), path)
     if files.results:
         sitemap.add_page(f"{folder_rel}/{RESULTS_DIRNAME}", f"{page}#results")

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from dlip.publish import freeze
+from dlip.publish import freeze, results_md
 from dlip.publish.links import page_url
 from dlip.publish.model import Milestone
 from dlip.publish.progress import format_duration
@@ -52,10 +52,17 @@ def format_metric(value: Any) -> str:
     return str(value)
 
 
-def results_markdown(project: Project, milestone: Milestone, results_url: str) -> str:
+def results_markdown(
+    project: Project,
+    milestone: Milestone,
+    results_url: str,
+    rewrite: results_md.Rewrite | None = None,
+) -> str:
     """The results section of a milestone page; `results_url` is where results/ is published.
 
-    Returns "" for a milestone that declares nothing to run and has no frozen results.
+    Markdown files the run wrote come after the metrics, their links passed through
+    `rewrite`. Returns "" for a milestone that declares nothing to run and has no frozen
+    results.
     """
     record = freeze.read_record(milestone)
     if not milestone.steps and record is None:
@@ -70,6 +77,9 @@ def results_markdown(project: Project, milestone: Milestone, results_url: str) -
     metrics, metrics_error = _load_metrics(milestone)
     if metrics or metrics_error:
         parts.append(_metrics_table(metrics, metrics_error, milestone.headline))
+    written = results_md.embedded(milestone, rewrite)
+    if written:
+        parts.append(written)
     figures = _figures(milestone, url)
     if figures:
         parts.append("### Figures\n\n" + "\n\n".join(figures))
