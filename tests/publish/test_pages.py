@@ -159,3 +159,54 @@ def test_titles_and_tags_are_text_not_markup(tmp_path: Path) -> None:
     assert "<script>alert(1)</script>" not in text
     assert "<img src=x" not in text
     assert "&lt;script&gt;alert\\(1\\)&lt;/script&gt; \\*bold\\*" in site.pages["blog/index.md"]
+
+
+def two_milestones(tmp_path: Path) -> list[Milestone]:
+    found = []
+    for number, slug, title in (("000", "xor", "XOR"), ("001", "mnist", "Digits")):
+        folder = tmp_path / "code" / f"{number}_{slug}"
+        folder.mkdir(parents=True)
+        (folder / "train.py").write_text("print('hi')\n")
+        found.append(Milestone(path=folder, number=number, slug=slug, title=title))
+    return found
+
+
+def test_posts_and_milestones_link_both_ways(tmp_path: Path) -> None:
+    xor, mnist = two_milestones(tmp_path)
+    by_field = post(tmp_path, date(2024, 1, 1), "Named", "No links.\n", milestone="000")
+    by_link = post(tmp_path, date(2024, 1, 2), "Linked",
+                   "See [the script](../code/001_mnist/train.py).\n")
+    both = post(tmp_path, date(2024, 1, 3), "Both",
+                "[Folder](../code/000_xor/) and [digits](../code/001_mnist/).\n", milestone="0")
+    unrelated = post(tmp_path, date(2024, 1, 4), "Other", "[Home](../README.md)\n")
+    site = generate(Project.at(tmp_path), [by_field, by_link, both, unrelated], [xor, mnist],
+                    site_name="S", today=date(2024, 1, 5))
+
+    linked = site.pages["blog/2024/01/02/linked.md"]
+    assert "Milestone: [001 · Digits](../../../../code/001_mnist/index.md)" in linked
+    named_both = site.pages["blog/2024/01/03/both.md"]
+    # the front matter's milestone first, then the linked ones, each once
+    assert ("Milestones: [000 · XOR](../../../../code/000_xor/index.md), "
+            "[001 · Digits](../../../../code/001_mnist/index.md)") in named_both
+    assert "Milestone" not in site.pages["blog/2024/01/04/other.md"]
+    assert "[001 · Digits]" in site.pages["blog/index.md"]  # the index shows them too
+
+    xor_page = site.pages["code/000_xor/index.md"]
+    section = xor_page.split("## Posts about this milestone", 1)[1]
+    assert "- 2024-01-01 · [Named](../../blog/2024/01/01/named.md)" in section
+    assert "- 2024-01-03 · [Both](../../blog/2024/01/03/both.md)" in section
+    assert "Linked" not in section and "Other" not in section
+    mnist_section = site.pages["code/001_mnist/index.md"].split("## Posts about", 1)[1]
+    assert "[Linked]" in mnist_section and "[Both]" in mnist_section
+    assert "[Named]" not in mnist_section
+
+
+def test_a_post_naming_a_missing_milestone_is_a_problem(tmp_path: Path) -> None:
+    milestones = two_milestones(tmp_path)
+    lost = post(tmp_path, date(2024, 1, 1), "Lost", "Text.\n", milestone="007")
+    for severity in ("warning", "error"):
+        site = generate(Project.at(tmp_path), [lost], milestones, site_name="S",
+                        link_severity=severity)
+        (problem,) = [p for p in site.problems if "milestone:" in p.reason]
+        assert problem.severity == severity and "'007'" in problem.reason
+        assert problem.path == lost.path

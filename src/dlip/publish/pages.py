@@ -97,15 +97,18 @@ def generate(
         note_pages.append((pages_notes.note_title(path), page))
 
     # Posts first: their links tell each milestone which posts cite it.
-    refs = _milestone_refs(posts, milestones, milestone_pages, problems)
-    linked: dict[str, set[str]] = {}
-    site.pages.update(pages_blog.post_pages(posts, sitemap, refs, problems, link_severity, linked))
+    refs = _milestone_refs(posts, milestones, milestone_pages, problems, link_severity)
+    all_refs = [pages_blog.MilestoneRef(pages_blog.milestone_label(m), milestone_pages[m.name])
+                for m in milestones]
+    site.pages.update(pages_blog.post_pages(posts, sitemap, refs, problems, link_severity,
+                                            all_refs))
 
     home_rows = []
     for m in milestones:
         page = milestone_pages[m.name]
-        citing = _citing_posts(m, page, posts, refs, linked)
+        citing = _citing_posts(page, posts, refs)
         headline = _headline(m, results.read_metrics(m))
+
         def rewrite(path: Path, text: str, page: str = page) -> str:
             return LinkRewriter(sitemap, path, page, problems, link_severity).rewrite(text)
 
@@ -201,7 +204,9 @@ def _milestone_refs(
     milestones: list[Milestone],
     pages: dict[str, str],
     problems: list[Problem],
-) -> dict[Path, pages_blog.MilestoneRef]:
+    severity: Severity,
+) -> dict[Path, list[pages_blog.MilestoneRef]]:
+    """The milestone each post names in its front matter (`milestone: 000`)."""
     from dlip.publish.milestones import find_milestone
 
     refs = {}
@@ -211,29 +216,18 @@ def _milestone_refs(
         try:
             m = find_milestone(milestones, post.milestone)
         except LookupError as exc:
-            problems.append(Problem(post.path, f"milestone: {exc}", severity="warning"))
+            problems.append(Problem(post.path, f"milestone: {exc}", severity=severity))
             continue
-        refs[post.path] = pages_blog.MilestoneRef(pages_blog.milestone_label(m), pages[m.name])
+        refs[post.path] = [pages_blog.MilestoneRef(pages_blog.milestone_label(m), pages[m.name])]
     return refs
 
 
 def _citing_posts(
-    m: Milestone,
-    page: str,
-    posts: list[Post],
-    refs: dict[Path, pages_blog.MilestoneRef],
-    linked: dict[str, set[str]],
+    page: str, posts: list[Post], refs: dict[Path, list[pages_blog.MilestoneRef]]
 ) -> list[tuple[str, str, str]]:
-    folder = page.rsplit("/", 1)[0] + "/"
-    citing = []
-    for post in posts:
-        post_page = post_url_path(post)
-        ref = refs.get(post.path)
-        by_field = ref is not None and ref.page == page
-        by_link = any(t == page or t.startswith(folder) for t in linked.get(post_page, ()))
-        if by_field or by_link:
-            citing.append((post.date.isoformat(), post.title, post_page))
-    return citing
+    """(date, title, docs path) of each post that names or links the milestone on `page`."""
+    return [(post.date.isoformat(), post.title, post_url_path(post)) for post in posts
+            if any(ref.page == page for ref in refs.get(post.path, ()))]
 
 
 def _headline(m: Milestone, metrics: dict[str, Any]) -> str | None:

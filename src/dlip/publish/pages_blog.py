@@ -54,19 +54,27 @@ def long_date(day: date) -> str:
 def post_pages(
     posts: list[Post],
     sitemap: SiteMap,
-    refs: dict[Path, MilestoneRef],
+    refs: dict[Path, list[MilestoneRef]],
     problems: list[Problem],
     severity: Severity,
-    linked: dict[str, set[str]],
+    milestones: list[MilestoneRef],
 ) -> dict[str, str]:
-    """One page per post; `linked` collects, per post page, the docs paths it links to."""
+    """One page per post.
+
+    `refs` holds the milestones each post names in its front matter; the milestones it
+    links to (their folder, a file in it, a result) are added to it here, so each post page
+    and each milestone page can point at the other.
+    """
     pages = {}
     for i, post in enumerate(posts):
         page = post_url_path(post)
         targets: set[str] = set()
         rewriter = LinkRewriter(sitemap, post.path, page, problems, severity, targets.add)
         body = rewriter.rewrite(post.body)
-        linked[page] = targets
+        about = list(refs.get(post.path, []))
+        about += [m for m in milestones if m not in about and m.links_here(targets)]
+        if about:
+            refs[post.path] = about
         lines = _front_matter(post.title, plain_text(excerpt(post)))
         lines += [f"# {escape_md(post.title)}", "", meta_line(post, page, refs), ""]
         lines += [body.rstrip(), "", "---", ""]
@@ -87,32 +95,38 @@ def post_pages(
 
 @dataclass(frozen=True)
 class MilestoneRef:
-    """The milestone a post talks about, as its page shows it."""
+    """A milestone a post talks about, as its page shows it."""
 
     label: str
-    page: str  # docs-relative path of the milestone's page
+    page: str  # docs-relative path of the milestone's page: `code/000_x/index.md`
+
+    def links_here(self, targets: set[str]) -> bool:
+        """True when one of these docs paths is the milestone's page or a file beside it."""
+        folder = posixpath.dirname(self.page) + "/"
+        return any(t == self.page or t.startswith(folder) for t in targets)
 
 
 def milestone_label(m: Milestone) -> str:
     return f"{m.number} · {m.title}"
 
 
-def meta_line(post: Post, page: str, refs: dict[Path, MilestoneRef]) -> str:
-    """Date, reading time, tags and milestone of a post, as one Markdown line."""
+def meta_line(post: Post, page: str, refs: dict[Path, list[MilestoneRef]]) -> str:
+    """Date, reading time, tags and milestones of a post, as one Markdown line."""
     parts = [f"*{long_date(post.date)}*", f"{read_minutes(post)} min read"]
     if post.tags:
         tags = ", ".join(f"[{escape_md(t)}]({rel(page, tag_page_path(t))})" for t in post.tags)
         parts.append(f"Tags: {tags}")
-    ref = refs.get(post.path)
-    if ref is not None:
-        parts.append(f"Milestone: [{escape_md(ref.label)}]({rel(page, ref.page)})")
+    about = refs.get(post.path, [])
+    if about:
+        links = ", ".join(f"[{escape_md(r.label)}]({rel(page, r.page)})" for r in about)
+        parts.append(f"Milestone{'s' if len(about) > 1 else ''}: {links}")
     return " · ".join(parts)
 
 
 def index_pages(
     posts: list[Post],
     sitemap: SiteMap,
-    refs: dict[Path, MilestoneRef],
+    refs: dict[Path, list[MilestoneRef]],
     today: date,
 ) -> dict[str, str]:
     """The blog index, `PER_PAGE` posts a page, newest first; page one has the streak."""
@@ -137,7 +151,7 @@ def index_pages(
 
 
 def post_summary(
-    post: Post, page: str, sitemap: SiteMap, refs: dict[Path, MilestoneRef]
+    post: Post, page: str, sitemap: SiteMap, refs: dict[Path, list[MilestoneRef]]
 ) -> list[str]:
     """A post's title, meta line and excerpt, as listed on the index."""
     target = rel(page, post_url_path(post))
