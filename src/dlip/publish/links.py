@@ -15,7 +15,7 @@ from __future__ import annotations
 import html
 import posixpath
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote, unquote
@@ -124,21 +124,8 @@ class LinkRewriter:
 
     def rewrite(self, text: str) -> str:
         """The text with every internal link pointed at its page; code is left alone."""
-        out: list[str] = []
-        fence: str | None = None
-        for line in text.splitlines(keepends=True):
-            match = FENCE_RE.match(line)
-            if fence is not None:
-                if match and match.group(1)[0] == fence[0] and len(match.group(1)) >= len(fence):
-                    fence = None
-                out.append(line)
-                continue
-            if match:
-                fence = match.group(1)
-                out.append(line)
-                continue
-            out.append(self._rewrite_line(line))
-        return "".join(out)
+        return "".join(line if is_code else self._rewrite_line(line)
+                       for line, is_code in markdown_lines(text))
 
     def _rewrite_line(self, line: str) -> str:
         ref = REF_DEF_RE.match(line)
@@ -316,6 +303,33 @@ class LinkRewriter:
             rel = "./" if rel == "." else rel + "/"
         url = quote(rel, safe="/-_.~")
         return f"{url}#{r.fragment}" if r.fragment else url
+
+
+def markdown_lines(text: str) -> Iterator[tuple[str, bool]]:
+    """(line, inside a fenced code block) for each line of Markdown; fences count as code."""
+    fence: str | None = None
+    for line in text.splitlines(keepends=True):
+        match = FENCE_RE.match(line)
+        if fence is not None:
+            if match and match.group(1)[0] == fence[0] and len(match.group(1)) >= len(fence):
+                fence = None
+            yield line, True
+        elif match:
+            fence = match.group(1)
+            yield line, True
+        else:
+            yield line, False
+
+
+def outside_code_spans(line: str, change: Callable[[str], str]) -> str:
+    """`change` applied to the parts of a line that are not inline code."""
+    out, start = [], 0
+    for span in CODE_SPAN_RE.finditer(line):
+        out.append(change(line[start:span.start()]))
+        out.append(span.group(0))
+        start = span.end()
+    out.append(change(line[start:]))
+    return "".join(out)
 
 
 def escape_md(text: str) -> str:

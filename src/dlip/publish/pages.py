@@ -12,13 +12,14 @@ import json
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from dlip.publish import pages_blog, pages_home, pages_milestones, pages_notes
 from dlip.publish.feed import FEED_PATH, atom_feed
+from dlip.publish.glue import Glue, text_start_line
 from dlip.publish.links import LinkRewriter, SiteMap
 from dlip.publish.model import Milestone, Post, Problem, Severity
 from dlip.publish.posts import post_url_path, published
@@ -59,7 +60,8 @@ def generate(
     today = today or date.today()
     site = Site()
     problems = site.problems
-    posts = published(posts)
+    glue = Glue(milestones)
+    posts = [_glued(post, glue, problems, link_severity) for post in published(posts)]
     sitemap = SiteMap(project.root, attachment_dirs=[project.posts_dir])
 
     readme = _root_readme(project)
@@ -114,7 +116,7 @@ def generate(
 
         site.pages[page] = pages_milestones.milestone_page(
             project, m, scanned[m.name], sitemap, problems, link_severity,
-            results.results_markdown(project, m, "results", rewrite), headline, citing,
+            results.results_markdown(project, m, "results", rewrite), headline, citing, glue,
         )
         home_rows.append((m, page, headline))
 
@@ -122,12 +124,14 @@ def generate(
         page = sitemap.lookup(_rel(project, path))
         if page is None or path.suffix.lower() != ".md":
             continue
-        text = path.read_text(encoding="utf-8", errors="replace")
+        text = glue.fill(path.read_text(encoding="utf-8", errors="replace"), path, problems,
+                         link_severity)
         site.pages[page] = LinkRewriter(sitemap, path, page, problems, link_severity).rewrite(text)
 
     readme_md = None
     if readme is not None:
         text = pages_milestones.drop_first_heading(readme.read_text("utf-8", errors="replace"))
+        text = glue.fill(text, readme, problems, link_severity, text_start_line(readme, text))
         readme_md = LinkRewriter(sitemap, readme, pages_home.HOME, problems,
                                  link_severity).rewrite(text)
     site.pages[pages_home.HOME] = pages_home.home_page(site_name, readme_md, home_rows, posts)
@@ -197,6 +201,13 @@ def _root_readme(project: Project) -> Path | None:
     found = sorted(p for p in project.root.iterdir()
                    if p.is_file() and p.name.lower() == "readme.md")
     return found[0] if found else None
+
+
+def _glued(post: Post, glue: Glue, problems: list[Problem], severity: Severity) -> Post:
+    """The post with its live metrics filled in, so excerpts and the feed show values too."""
+    body = glue.fill(post.body, post.path, problems, severity,
+                     text_start_line(post.path, post.body))
+    return post if body == post.body else replace(post, body=body)
 
 
 def _milestone_refs(

@@ -16,6 +16,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from dlip.publish import results_md
+from dlip.publish.glue import Glue, text_start_line
 from dlip.publish.links import LinkRewriter, SiteMap, escape_md, relative_path
 from dlip.publish.model import Milestone, Problem, Severity
 from dlip.publish.project import RESULTS_DIRNAME, Project
@@ -144,8 +145,10 @@ def milestone_page(
     results_md: str,
     metrics_headline: str | None,
     posts: list[tuple[str, str, str]],
+    glue: Glue | None = None,
 ) -> str:
-    """The Markdown of a milestone page. `posts` are (date, title, docs path) that cite it."""
+    """The Markdown of a milestone page. `posts` are (date, title, docs path) that cite it;
+    `glue` fills the live metrics the README quotes."""
     page = page_path(project, m)
     lines = ["---", f"title: {_yaml_str(f'{m.number} · {m.title}')}", "---", "",
              f"# {escape_md(m.title)}", ""]
@@ -163,6 +166,9 @@ def milestone_page(
     if files.readme is not None:
         text = _read_text(files.readme)
         body = drop_first_heading(text)
+        if glue is not None:
+            body = glue.fill(body, files.readme, problems, severity,
+                             text_start_line(files.readme, body))
         lines += [LinkRewriter(sitemap, files.readme, page, problems, severity).rewrite(body)
                   .rstrip(), ""]
     if files.notebooks:

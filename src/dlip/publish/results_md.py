@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
-from dlip.publish.links import CODE_SPAN_RE, FENCE_RE, escape_md
+from dlip.publish.links import escape_md, markdown_lines, outside_code_spans
 from dlip.publish.model import Milestone
 
 MAX_EMBED_BYTES = 256 * 1024  # larger files are named, not shown
@@ -78,7 +78,7 @@ def demote_headings(text: str, by: int) -> str:
     """
     out: list[str] = []
     previous_is_code = True
-    for line, is_code in _lines(text):
+    for line, is_code in markdown_lines(text):
         after_code, previous_is_code = previous_is_code, is_code
         if is_code:
             out.append(line)
@@ -99,34 +99,14 @@ def demote_headings(text: str, by: int) -> str:
 
 def neutralize_active_html(text: str) -> str:
     """`<script>` and friends shown as text, outside code blocks and code spans."""
-    return "".join(line if is_code else _outside_code_spans(line)
-                   for line, is_code in _lines(text))
+    return "".join(
+        line if is_code else outside_code_spans(line, _neutralize)
+        for line, is_code in markdown_lines(text)
+    )
 
 
-def _outside_code_spans(line: str) -> str:
-    out, start = [], 0
-    for span in CODE_SPAN_RE.finditer(line):
-        out.append(ACTIVE_TAG_RE.sub(r"&lt;\1\2", line[start:span.start()]))
-        out.append(span.group(0))
-        start = span.end()
-    out.append(ACTIVE_TAG_RE.sub(r"&lt;\1\2", line[start:]))
-    return "".join(out)
-
-
-def _lines(text: str):
-    """(line, inside a fenced code block) for each line, fence lines counted as code."""
-    fence: str | None = None
-    for line in text.splitlines(keepends=True):
-        match = FENCE_RE.match(line)
-        if fence is not None:
-            if match and match.group(1)[0] == fence[0] and len(match.group(1)) >= len(fence):
-                fence = None
-            yield line, True
-        elif match:
-            fence = match.group(1)
-            yield line, True
-        else:
-            yield line, False
+def _neutralize(text: str) -> str:
+    return ACTIVE_TAG_RE.sub(r"&lt;\1\2", text)
 
 
 def _is_paragraph_line(line: str) -> bool:

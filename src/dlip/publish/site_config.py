@@ -48,6 +48,7 @@ table.dlip-streak-month th { font-weight: 400; opacity: .7; padding: 0; }
 .dlip-status-done { background: #2e7d32; }
 .dlip-status-in-progress { background: #ef8f00; }
 .dlip-broken-link { text-decoration: underline dotted #c62828; }
+.dlip-metric { border-bottom: 1px dotted currentColor; cursor: help; }
 """
 
 
