@@ -68,8 +68,7 @@ PRESETS: dict[str, GPTConfig] = {
     ),
     # For the milestone on two CPU cores; vocab_size follows the trained tokenizer.
     "tiny-cpu": GPTConfig(
-        vocab_size=1024, context_length=128, d_model=192, n_heads=6, n_layers=4,
-        dropout=0.1,
+        vocab_size=1024, context_length=128, d_model=128, n_heads=4, n_layers=4,
     ),
 }
 

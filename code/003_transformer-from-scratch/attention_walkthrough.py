@@ -1,0 +1,150 @@
+"""Attention step by step on one short sentence: every tensor's shape, then a heatmap of
+each head's weights.
+
+It uses the model train_gpt.py just trained (from ./results-local/checkpoint/); without
+one it says so and uses an untrained model, whose heads attend almost uniformly.
+The first layer's attention is recomputed here by hand from the model's own weights and
+checked against the layer's output, so the printed steps are the real computation.
+
+Run: python attention_walkthrough.py [--sentence TEXT]
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import torch  # noqa: E402
+from results_io import CHECKPOINT_DIR, results_dir, update_metrics  # noqa: E402
+
+from dlip.gpt.attention import causal_mask  # noqa: E402
+from dlip.gpt.checkpoint import load_checkpoint  # noqa: E402
+from dlip.gpt.config import preset  # noqa: E402
+from dlip.gpt.model import GPTModel  # noqa: E402
+from dlip.gpt.tokenizer import BPETokenizer  # noqa: E402
+
+SENTENCE = "The return statement leaves the current function call with the value of the expression."
+
+
+def shape(t: torch.Tensor) -> str:
+    return "(" + ", ".join(str(s) for s in t.shape) + ")"
+
+
+def load_model() -> tuple[GPTModel, BPETokenizer, bool]:
+    weights = CHECKPOINT_DIR / "model.safetensors"
+    tokenizer_file = CHECKPOINT_DIR / "tokenizer.json"
+    if weights.is_file() and tokenizer_file.is_file():
+        return load_checkpoint(weights).model, BPETokenizer.load(tokenizer_file), True
+    print(f"no trained model in {CHECKPOINT_DIR}: run train_gpt.py first; "
+          "using an untrained model and a byte-level tokenizer")
+    torch.manual_seed(0)
+    return GPTModel(preset("tiny-cpu", vocab_size=257)), BPETokenizer([]), False
+
+
+def walk_first_layer(model: GPTModel, idx: torch.Tensor, labels: list[str]) -> None:
+    """Print the shapes of the first block's attention, computed by hand."""
+    cfg = model.cfg
+    attn = model.blocks[0].attn
+    b, t = idx.shape
+    h, hd = cfg.n_heads, cfg.head_dim
+    print(f"\n1. {t} token ids {shape(idx)}: {labels}")
+    tok = model.tok_emb(idx)
+    pos = model.pos_emb(torch.arange(t))
+    x = tok + pos
+    print(f"2. token embeddings {shape(tok)} + position embeddings {shape(pos)} = x {shape(x)}")
+    a = model.blocks[0].norm1(x)
+    print(f"3. LayerNorm(x) {shape(a)}: each position scaled to mean 0, variance 1")
+    q, k, v = attn.W_query(a), attn.W_key(a), attn.W_value(a)
+    print(f"4. queries, keys, values = three linear maps of it: {shape(q)} each")
+    q, k, v = (z.view(b, t, h, hd).transpose(1, 2) for z in (q, k, v))
+    print(f"5. split into {h} heads of width {hd}: {shape(q)} (batch, head, position, width)")
+    scores = q @ k.transpose(-2, -1) / math.sqrt(hd)
+    print(f"6. scores = q @ k^T / sqrt({hd}): {shape(scores)}, one row per query position")
+    scores = scores.masked_fill(causal_mask(t), float("-inf"))
+    print(f"7. causal mask: the {t * (t - 1) // 2} entries above the diagonal set to -inf")
+    weights = torch.softmax(scores, dim=-1)
+    print(f"8. softmax over each row: weights {shape(weights)}, rows sum to "
+          f"{weights.sum(-1).min():.4f}..{weights.sum(-1).max():.4f}")
+    mixed = weights @ v
+    print(f"9. weights @ values: {shape(mixed)}, each position a blend of earlier values")
+    merged = mixed.transpose(1, 2).reshape(b, t, cfg.d_model)
+    out = attn.out_proj(merged)
+    print(f"10. heads side by side {shape(merged)}, output projection {shape(out)}")
+    with torch.no_grad():
+        reference = attn(a)
+    print(f"    same as the model's own attention layer: max difference "
+          f"{(out - reference).abs().max():.2e}")
+    logits = model(idx)
+    print(f"11. after {cfg.n_layers} blocks, final norm and output layer: logits {shape(logits)}"
+          f", a score for each of {cfg.vocab_size} tokens at each position")
+
+
+def plot_heads(weights: list[torch.Tensor], labels: list[str], trained: bool) -> None:
+    """One heatmap per (layer, head): rows are query positions, columns key positions."""
+    layers, heads = len(weights), weights[0].shape[1]
+    fig, axes = plt.subplots(layers, heads, figsize=(2.6 * heads, 2.6 * layers), squeeze=False)
+    ticks = range(len(labels))
+    for li, layer in enumerate(weights):
+        for hi in range(heads):
+            ax = axes[li][hi]
+            ax.imshow(layer[0, hi].numpy(), cmap="viridis", vmin=0, vmax=1)
+            ax.set_xticks(ticks if li == layers - 1 else [])
+            ax.set_yticks(ticks if hi == 0 else [])
+            if li == layers - 1:
+                ax.set_xticklabels(labels, rotation=90, fontsize=6)
+            if hi == 0:
+                ax.set_yticklabels(labels, fontsize=6)
+                ax.set_ylabel(f"layer {li + 1}", fontsize=9)
+            if li == 0:
+                ax.set_title(f"head {hi + 1}", fontsize=9)
+    state = "trained" if trained else "UNTRAINED"
+    fig.suptitle(f"Attention weights of each head ({state} model): row = token asking, "
+                 "column = earlier token it reads", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(results_dir() / "attention_heads.png", dpi=110)
+    plt.close(fig)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sentence", default=SENTENCE)
+    args = parser.parse_args()
+    torch.set_num_threads(2)
+
+    model, tokenizer, trained = load_model()
+    model.eval()
+    ids = tokenizer.encode(args.sentence, allow_special=False)[: model.cfg.context_length]
+    labels = [tokenizer.decode([i]).replace(" ", "·") for i in ids]
+    idx = torch.tensor([ids])
+    print(f"sentence: {args.sentence!r}")
+    print(f"model: {model.cfg.n_layers} layers, {model.cfg.n_heads} heads, "
+          f"width {model.cfg.d_model} ({'trained' if trained else 'untrained'})")
+    with torch.no_grad():
+        walk_first_layer(model, idx, labels)
+        model.keep_attention_weights(True)
+        model(idx)
+        model.keep_attention_weights(False)
+    weights = [block.attn.last_weights for block in model.blocks]
+    plot_heads(weights, labels, trained)
+
+    # Where does each head look? Mean distance back from the query to what it reads.
+    print("\nmean distance (in tokens) from each query to the keys it weights, per head:")
+    distance = (torch.arange(len(ids))[:, None] - torch.arange(len(ids))[None, :]).clamp(min=0)
+    for li, w in enumerate(weights):
+        per_head = (w[0] * distance).sum(-1).mean(-1)
+        print(f"  layer {li + 1}: " + "  ".join(f"{d:5.2f}" for d in per_head.tolist()))
+    prev = torch.stack([w[0].diagonal(offset=-1, dim1=-2, dim2=-1).mean(-1) for w in weights])
+    layer, head = divmod(int(prev.argmax()), prev.shape[1])
+    print(f"the head that most reads the token just before: layer {layer + 1}, head {head + 1} "
+          f"(average weight {prev.max():.2f} on the previous token)")
+    update_metrics({"walkthrough_tokens": len(ids),
+                    "previous_token_head_weight": round(float(prev.max()), 3)})
+    print(f"figure: {results_dir() / 'attention_heads.png'}")
+
+
+if __name__ == "__main__":
+    main()
