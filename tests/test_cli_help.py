@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-COMMANDS = [[], ["build"], ["run"], ["check"], ["new", "post"], ["serve"]]
+COMMANDS = [[], ["build"], ["run"], ["check"], ["new", "post"], ["serve"], ["readme"]]
 
 
 @pytest.mark.parametrize("words", COMMANDS, ids=lambda w: " ".join(w) or "dlip")

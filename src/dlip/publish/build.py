@@ -20,6 +20,7 @@ from dlip.publish.model import Inventory, Problem, Severity
 from dlip.publish.pages import Site, generate, write_site
 from dlip.publish.posts import discover_posts
 from dlip.publish.project import Project
+from dlip.publish.readme import readme_problems
 
 
 def discover(project: Project) -> Inventory:
@@ -80,6 +81,7 @@ def build(project: Project, *, jobs: int = 1, run: bool = True) -> int:
 
         problems += [Problem(p.path, p.reason, "warning") for p in
                      stale_problems(project, inventory.milestones)]
+    problems += readme_problems(project, inventory.milestones, "warning")
     site = generate_pages(project, inventory)
     problems += site.problems
     _print_problems(problems)
@@ -102,6 +104,7 @@ def check(project: Project) -> int:
     inventory = discover(project)
     problems = list(inventory.problems)
     problems += stale_problems(project, inventory.milestones)
+    problems += readme_problems(project, inventory.milestones)
     site = generate_pages(project, inventory, link_severity="error", write=False)
     problems += site.problems
     _print_problems(problems)

@@ -40,6 +40,31 @@ def _cmd_check(args: argparse.Namespace) -> int:
     return check(Project.at(args.repo))
 
 
+def _cmd_readme(args: argparse.Namespace) -> int:
+    from dlip.publish.build import discover
+    from dlip.publish.readme import write_roadmap
+
+    project = Project.at(args.repo)
+    if not project.root.is_dir():
+        print(f"error: {project.root}: no such folder", file=sys.stderr)
+        return 1
+    inventory = discover(project)
+    try:
+        path, what = write_roadmap(project, inventory.milestones)
+    except ValueError as exc:
+        print(f"error: {_readme_name(project)}: {exc}", file=sys.stderr)
+        return 1
+    print(f"{path.name if path else 'README.md'}: {what}")
+    return 0
+
+
+def _readme_name(project: Project) -> str:
+    from dlip.publish.readme import find_readme
+
+    path = find_readme(project)
+    return path.name if path else "README.md"
+
+
 def _cmd_new_post(args: argparse.Namespace) -> int:
     from dlip.publish.build import new_post
 
@@ -93,6 +118,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     _add_repo_arg(p)
     p.set_defaults(handler=_cmd_check)
+
+    p = subparsers.add_parser(
+        "readme",
+        help="rewrite the roadmap block of README.md from the milestones",
+        description="Rewrite the text between <!-- roadmap:start --> and <!-- roadmap:end --> "
+        "in the repo's README.md: each milestone's status, title, link and headline metric, "
+        "grouped by section. A README without the markers is left alone. `dlip check` "
+        "fails while the block is out of date.",
+    )
+    _add_repo_arg(p)
+    p.set_defaults(handler=_cmd_readme)
 
     p = subparsers.add_parser("new", help="create a new post", description="Create content.")
     new_sub = p.add_subparsers(dest="what", metavar="WHAT", required=True)

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from dlip.publish import pages_blog, pages_home, pages_milestones, pages_notes
+from dlip.publish import readme as roadmap_block
 from dlip.publish.feed import FEED_PATH, atom_feed
 from dlip.publish.glue import Glue, text_start_line
 from dlip.publish.links import LinkRewriter, SiteMap
@@ -130,7 +131,8 @@ def generate(
 
     readme_md = None
     if readme is not None:
-        text = pages_milestones.drop_first_heading(readme.read_text("utf-8", errors="replace"))
+        text = roadmap_block.without_block(readme.read_text("utf-8", errors="replace"))
+        text = pages_milestones.drop_first_heading(text)
         text = glue.fill(text, readme, problems, link_severity, text_start_line(readme, text))
         readme_md = LinkRewriter(sitemap, readme, pages_home.HOME, problems,
                                  link_severity).rewrite(text)
