@@ -31,7 +31,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
 def _cmd_run(args: argparse.Namespace) -> int:
     from dlip.publish.runner import run_named
 
-    return run_named(Project.at(args.repo), args.milestones, jobs=args.jobs, force=args.force)
+    return run_named(Project.at(args.repo), args.milestones, jobs=args.jobs)
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
@@ -101,13 +101,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "run",
         help="run milestones and freeze their results",
-        description="Run the named milestones (number or folder name) and freeze their "
-        "results in code/<milestone>/results/.",
+        description="Run the named milestones (number or folder name), whether or not "
+        "their results are fresh, and freeze their results in code/<milestone>/results/.",
     )
     _add_repo_arg(p)
     p.add_argument("milestones", nargs="+", metavar="NNN", help="milestone number or folder")
     p.add_argument("-j", "--jobs", type=int, default=1, help="milestones run in parallel")
-    p.add_argument("--force", action="store_true", help="run even if results are fresh")
     p.set_defaults(handler=_cmd_run)
 
     p = subparsers.add_parser(

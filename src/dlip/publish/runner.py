@@ -132,13 +132,12 @@ class RunOutcome:
 # --- public entry points ---------------------------------------------------------------
 
 
-def run_named(project: Project, names: list[str], *, jobs: int = 1, force: bool = False) -> int:
-    """`dlip run NNN ...`: run the named milestones (always; `force` changes nothing here).
+def run_named(project: Project, names: list[str], *, jobs: int = 1) -> int:
+    """`dlip run NNN ...`: run the named milestones, fresh results or not.
 
     Prints one line per milestone on stdout; failures add the tail of their output.
     Returns 0 when every milestone succeeded, 1 when one failed, 2 on bad input.
     """
-    del force  # `dlip run` always runs what it is told
     milestones, problems = discover_milestones(project)
     try:
         chosen = [find_milestone(milestones, name) for name in names]
