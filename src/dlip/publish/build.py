@@ -100,6 +100,7 @@ def build(project: Project, *, jobs: int = 1, run: bool = True) -> int:
 def check(project: Project) -> int:
     """`dlip check`: list every problem, one a line; 1 if any is an error."""
     from dlip.publish.freeze import stale_problems
+    from dlip.publish.pages_notes import discover_notes
 
     inventory = discover(project)
     problems = list(inventory.problems)
@@ -109,12 +110,19 @@ def check(project: Project) -> int:
     problems += site.problems
     _print_problems(problems)
     errors = sum(1 for p in problems if p.severity == "error")
-    if errors:
-        print(f"dlip check: {errors} errors, {len(problems) - errors} warnings", file=sys.stderr)
-        return 1
-    print(f"dlip check: ok ({len(inventory.posts)} posts, {len(inventory.milestones)} "
-          f"milestones, {len(problems)} warnings)")
-    return 0
+    notes = sum(1 for path in discover_notes(project, {m.path for m in inventory.milestones})
+                if path.suffix.lower() == ".md")
+    checked = [_count(len(inventory.posts), "post"), _count(len(inventory.milestones), "milestone")]
+    if notes:
+        checked.append(_count(notes, "note"))
+    summary = (f"dlip check: {', '.join(checked)}: {_count(errors, 'error')}, "
+               f"{_count(len(problems) - errors, 'warning')}")
+    print(summary, file=sys.stderr if errors else sys.stdout)
+    return 1 if errors else 0
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def new_post(project: Project, title: str) -> Path:
