@@ -33,8 +33,9 @@ def milestone(root: Path, name: str, yml: str, metrics: dict | None = None) -> N
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
-    milestone(tmp_path, "000_xor", "title: XOR by hand\nsection: Simple neural network\n"
-              "status: done\nheadline: solve_rate\n", {"solve_rate": 0.54, "other": 1})
+    milestone(tmp_path, "000_xor", "title: XOR by hand, Nielsen's way\n"
+              "section: Simple neural network\nstatus: done\nheadline: solve_rate\n",
+              {"solve_rate": 0.54, "other": 1})
     milestone(tmp_path, "001_mnist", "title: Digits\nsection: Simple neural network\n"
               "status: in-progress\nheadline: accuracy\n")
     milestone(tmp_path, "002_gpt", "title: A GPT <from scratch>\nsection: Transformers\n"
@@ -49,7 +50,8 @@ def test_block_lists_each_milestone_by_section(repo: Path) -> None:
     milestones, _ = discover_milestones(project)
     text = "\n".join(roadmap_lines(project, milestones))
     assert ("**Simple neural network**\n\n"
-            "- **DONE** · [000 · XOR by hand](code/000_xor/) · solve\\_rate: **0.54**\n"
+            "- **DONE** · [000 · XOR by hand, Nielsen's way](code/000_xor/) · "
+            "solve\\_rate: **0.54**\n"
             "- *in progress* · [001 · Digits](code/001_mnist/)\n\n"
             "**Transformers**\n\n"
             "- planned · [002 · A GPT &lt;from scratch&gt;](code/002_gpt/)\n") in text
@@ -67,7 +69,7 @@ def test_dlip_readme_rewrites_only_the_block_and_check_enforces_it(repo: Path) -
     assert "roadmap updated (3 milestones)" in result.stdout
     text = readme.read_text(encoding="utf-8")
     assert text.startswith(BEFORE + START + "\n") and text.endswith(END + AFTER)
-    assert "old text" not in text and "[000 · XOR by hand](code/000_xor/)" in text
+    assert "old text" not in text and "[000 · XOR by hand, Nielsen's way](code/000_xor/)" in text
     assert dlip("check", "--repo", str(repo)).returncode == 0
 
     mtime = readme.stat().st_mtime_ns
@@ -81,6 +83,14 @@ def test_dlip_readme_rewrites_only_the_block_and_check_enforces_it(repo: Path) -
     assert "warning: " in build.stderr and "dlip readme" in build.stderr
     assert build.returncode == 0, build.stderr
     assert "**0.54**" in readme.read_text(encoding="utf-8")  # build never edits the README
+
+
+def test_a_folder_without_milestone_yml_is_listed_without_a_status(repo: Path) -> None:
+    (repo / "code/003_notes").mkdir()
+    project = Project.at(repo)
+    milestones, _ = discover_milestones(project)
+    text = "\n".join(roadmap_lines(project, milestones))
+    assert "**Milestones**\n\n- [003 · Notes](code/003_notes/)\n" in text
 
 
 def test_readme_without_markers_is_left_alone(repo: Path) -> None:
@@ -112,7 +122,7 @@ def test_line_endings_are_kept(repo: Path) -> None:
     readme.write_bytes(f"# Mine\r\n\r\n{START}\r\n{END}\r\nEnd.\r\n".encode())
     assert dlip("readme", "--repo", str(repo)).returncode == 0
     data = readme.read_bytes()
-    assert b"\n" not in data.replace(b"\r\n", b"") and b"[000 \xc2\xb7 XOR by hand]" in data
+    assert b"\n" not in data.replace(b"\r\n", b"") and b"[000 \xc2\xb7 XOR by hand" in data
 
 
 def test_home_page_drops_the_block_it_replaces() -> None:

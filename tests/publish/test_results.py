@@ -11,7 +11,7 @@ import markdown
 from dlip.publish.milestones import discover_milestones
 from dlip.publish.model import Milestone
 from dlip.publish.project import Project
-from dlip.publish.results import format_metric, read_metrics, results_markdown
+from dlip.publish.results import format_metric, md_text, read_metrics, results_markdown
 from dlip.publish.runner import run_milestones
 
 # What MkDocs always enables, plus what Material sites commonly add.
@@ -120,6 +120,12 @@ def test_read_metrics(tmp_path: Path) -> None:
     assert read_metrics(milestone) == {"acc": 0.5, "note": "ok"}
     (results / "metrics.json").write_text("{broken")
     assert read_metrics(milestone) == {}
+
+
+def test_md_text_keeps_quotes_readable() -> None:
+    cell = md_text("Nielsen's \"x\" <b>|*")
+    page = html_of(f"| a |\n| --- |\n| {cell} |")
+    assert "<td>Nielsen&#x27;s &quot;x&quot; &lt;b&gt;|*</td>" in page
 
 
 def test_format_metric() -> None:

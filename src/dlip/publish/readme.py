@@ -19,6 +19,7 @@ import tempfile
 from pathlib import Path
 from urllib.parse import quote
 
+from dlip.publish.links import escape_md
 from dlip.publish.model import Milestone, Problem, Severity
 from dlip.publish.project import Project
 
@@ -47,11 +48,11 @@ def roadmap_lines(project: Project, milestones: list[Milestone]) -> list[str]:
     if not milestones:
         return lines + ["No milestones yet.", ""]
     for section, items in sections.items():
-        lines += [f"**{md_text(section)}**", ""]
+        lines += [f"**{escape_md(section)}**", ""]
         for m in items:
             folder = quote(m.path.relative_to(project.root).as_posix(), safe="/-_.~") + "/"
-            parts = [STATUS_WORDS.get(m.status or "", "not set"),
-                     f"[{md_text(m.number)} · {md_text(m.title)}]({folder})"]
+            parts = [STATUS_WORDS[m.status]] if m.status in STATUS_WORDS else []
+            parts.append(f"[{escape_md(m.number)} · {escape_md(m.title)}]({folder})")
             metrics = read_metrics(m) if m.headline else {}
             if m.headline and m.headline in metrics:
                 value = md_text(format_metric(metrics[m.headline]))

@@ -231,7 +231,8 @@ def _provenance(record: dict[str, Any]) -> str:
 
 def md_text(text: str) -> str:
     """Plain text made safe inside Markdown (and a table cell): no markup, no HTML."""
-    return _MD_SPECIAL.sub(r"\\\1", html.escape(str(text), quote=True)).replace("\n", " ")
+    # Markdown first, HTML second: escaping the '#' of `&#x27;` would break the entity.
+    return html.escape(_MD_SPECIAL.sub(r"\\\1", str(text)), quote=True).replace("\n", " ")
 
 
 def _code(text: str) -> str:
