@@ -129,3 +129,15 @@ def test_check_fails_and_build_warns_on_a_bad_glue(repo: Path) -> None:
     assert "warning: " in result.stderr and "Numbers.md:8" in result.stderr
     html = (repo / "site/blog/2024/05/07/numbers/index.html").read_text(encoding="utf-8")
     assert "{{ metric 000 nope }}" in html  # shown as written
+
+
+def test_line_numbers_count_from_the_top_of_each_file(repo: Path) -> None:
+    from dlip.publish.build import generate_pages
+    from dlip.publish.project import Project
+
+    (repo / "README.md").write_text(
+        "# Log\n\n<!-- roadmap:start -->\n- a\n- b\n<!-- roadmap:end -->\n\n{{ metric 000 x }}\n")
+    (repo / "code/000_xor/README.md").write_text("# XOR\n\nOne.\n\n{{ metric 000 y }}\n")
+    site = generate_pages(Project.at(repo), write=False)
+    where = sorted((p.path.name, p.line) for p in site.problems if "{{" in p.reason)
+    assert where == [("README.md", 5), ("README.md", 8)]

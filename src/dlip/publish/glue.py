@@ -44,25 +44,27 @@ class Glue:
         source: Path,
         problems: list[Problem],
         severity: Severity = "warning",
-        first_line: int = 1,
+        first_line: int | None = 1,
     ) -> str:
         """`text` with every glue replaced; one problem per glue that cannot be filled.
 
-        `first_line` is the file line `text` starts on, so problems point at the file.
+        `first_line` is the file line `text` starts on, so problems point at the file;
+        None when `text` is the tail of the file (a post's body): it is found when needed.
         """
         if "{{" not in text:
             return text
         out = []
-        for number, (line, is_code) in enumerate(markdown_lines(text), start=first_line):
+        for index, (line, is_code) in enumerate(markdown_lines(text)):
             if is_code or "{{" not in line:
                 out.append(line)
                 continue
 
-            def replace(m: re.Match[str], number: int = number) -> str:
+            def replace(m: re.Match[str], index: int = index) -> str:
                 filled, reason = self.value(m["inside"])
                 if filled is None:
+                    start = first_line or text_start_line(source, text)
                     problems.append(Problem(source, f"{m.group(0)}: {reason}", severity,
-                                            line=number))
+                                            line=start + index))
                     return m.group(0)
                 return filled
 

@@ -20,7 +20,7 @@ from typing import Any
 from dlip.publish import pages_blog, pages_home, pages_milestones, pages_notes
 from dlip.publish import readme as roadmap_block
 from dlip.publish.feed import FEED_PATH, atom_feed
-from dlip.publish.glue import Glue, text_start_line
+from dlip.publish.glue import Glue
 from dlip.publish.links import LinkRewriter, SiteMap
 from dlip.publish.model import Milestone, Post, Problem, Severity
 from dlip.publish.posts import post_url_path, published
@@ -131,9 +131,9 @@ def generate(
 
     readme_md = None
     if readme is not None:
-        text = roadmap_block.without_block(readme.read_text("utf-8", errors="replace"))
-        text = pages_milestones.drop_first_heading(text)
-        text = glue.fill(text, readme, problems, link_severity, text_start_line(readme, text))
+        text = glue.fill(readme.read_text("utf-8", errors="replace"), readme, problems,
+                         link_severity)
+        text = pages_milestones.drop_first_heading(roadmap_block.without_block(text))
         readme_md = LinkRewriter(sitemap, readme, pages_home.HOME, problems,
                                  link_severity).rewrite(text)
     site.pages[pages_home.HOME] = pages_home.home_page(site_name, readme_md, home_rows, posts)
@@ -207,8 +207,7 @@ def _root_readme(project: Project) -> Path | None:
 
 def _glued(post: Post, glue: Glue, problems: list[Problem], severity: Severity) -> Post:
     """The post with its live metrics filled in, so excerpts and the feed show values too."""
-    body = glue.fill(post.body, post.path, problems, severity,
-                     text_start_line(post.path, post.body))
+    body = glue.fill(post.body, post.path, problems, severity, first_line=None)
     return post if body == post.body else replace(post, body=body)
 
 

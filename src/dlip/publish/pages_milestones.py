@@ -16,7 +16,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from dlip.publish import results_md
-from dlip.publish.glue import Glue, text_start_line
+from dlip.publish.glue import Glue
 from dlip.publish.links import LinkRewriter, SiteMap, escape_md, relative_path
 from dlip.publish.model import Milestone, Problem, Severity
 from dlip.publish.project import RESULTS_DIRNAME, Project
@@ -167,8 +167,7 @@ def milestone_page(
         text = _read_text(files.readme)
         body = drop_first_heading(text)
         if glue is not None:
-            body = glue.fill(body, files.readme, problems, severity,
-                             text_start_line(files.readme, body))
+            body = glue.fill(body, files.readme, problems, severity, first_line=None)
         lines += [LinkRewriter(sitemap, files.readme, page, problems, severity).rewrite(body)
                   .rstrip(), ""]
     if files.notebooks:
