@@ -35,7 +35,6 @@ class TrainConfig:
     early_stop_patience: int | None = None  # None: always run `epochs`
     max_shift: int = 0  # 0: no data expansion
     shift_share: float = 0.5  # share of the images shifted each epoch; the rest stay as is
-    mirror: bool = False  # also mirror half of the shifted images left-right (clothes, not digits)
 
 
 @dataclass
@@ -52,12 +51,10 @@ class History:
 
 
 def shift_images(
-    x: np.ndarray, rng: np.random.Generator, max_shift: int, share: float = 1.0,
-    mirror: bool = False, side: int = 28,
+    x: np.ndarray, rng: np.random.Generator, max_shift: int, share: float = 1.0, side: int = 28
 ) -> np.ndarray:
     """Move a random `share` of the images by their own random offset in
-    [-max_shift, max_shift]^2, filling the uncovered border with zeros (background).
-    With `mirror`, half of those are also flipped left-right."""
+    [-max_shift, max_shift]^2, filling the uncovered border with zeros (background)."""
     n, s = len(x), max_shift
     padded = np.zeros((n, side + 2 * s, side + 2 * s), dtype=x.dtype)
     padded[:, s : s + side, s : s + side] = x.reshape(n, side, side)
@@ -68,9 +65,6 @@ def shift_images(
     grid = np.arange(side)
     rows = dy + grid[None, :, None]
     cols = dx + grid[None, None, :]
-    if mirror:
-        flip = (~keep & (rng.random(n) < 0.5))[:, None, None]
-        cols = np.where(flip, dx + grid[::-1][None, None, :], cols)
     return padded[np.arange(n)[:, None, None], rows, cols].reshape(n, side * side)
 
 
@@ -99,9 +93,7 @@ def train(
     for epoch in range(1, config.epochs + 1):
         x_epoch = x_train
         if config.max_shift:
-            x_epoch = shift_images(
-                x_train, rng, config.max_shift, config.shift_share, config.mirror
-            )
+            x_epoch = shift_images(x_train, rng, config.max_shift, config.shift_share)
         order = rng.permutation(n)
         cost_sum = 0.0
         for start in range(0, n, config.batch_size):

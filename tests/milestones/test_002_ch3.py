@@ -214,7 +214,9 @@ def test_quick_run_writes_the_metrics_contract(request, tmp_path):
                  "grad_check_max_rel_error"):
         assert isinstance(metrics[name], float), name
     assert metrics["grad_check_max_rel_error"] < 1e-6
-    assert "| `early_stopping` |" in (tmp_path / "ablation.md").read_text()
+    assert isinstance(metrics["ablation_full_stack_techniques"], str)
+    table = (tmp_path / "ablation.md").read_text()
+    assert "| `early_stopping` |" in table and "| **full_stack** |" in table
     assert (tmp_path / "ablation_mnist5k.png").stat().st_size > 10_000
 
 
