@@ -210,3 +210,65 @@ def test_a_post_naming_a_missing_milestone_is_a_problem(tmp_path: Path) -> None:
         (problem,) = [p for p in site.problems if "milestone:" in p.reason]
         assert problem.severity == severity and "'007'" in problem.reason
         assert problem.path == lost.path
+
+
+README = """# My learning log
+
+Learning in public. Start with [the first step](code/000_xor/) or read [how to post](#how-to-post).
+
+```sh
+## a shell comment, not a heading
+```
+
+## How to post
+
+Write a file in `daily-blog/`.
+
+Layout
+------
+
+Folders.
+"""
+
+
+def test_home_shows_the_readme_introduction_and_about_page_the_whole_of_it(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "README.md").write_text(README, encoding="utf-8")
+    (xor, _) = two_milestones(tmp_path)
+    linking = post(tmp_path, date(2024, 1, 1), "Links", "[the README](../README.md#layout)\n")
+    site = generate(Project.at(tmp_path), [linking], [xor], site_name="S", today=MON)
+
+    home = site.pages["index.md"]
+    assert "Learning in public. Start with [the first step](code/000_xor/index.md)" in home
+    assert "[how to post](about.md#how-to-post)" in home  # the section lives on the about page
+    assert "## a shell comment" in home  # fenced code is not a heading
+    assert "Write a file" not in home and "Folders." not in home
+    assert ("The whole README is on [About this repo](about.md): "
+            "[How to post](about.md#how-to-post) · [Layout](about.md#layout).") in home
+    assert home.index("about.md") < home.index("## Roadmap") < home.index("## Latest posts")
+
+    about = site.pages["about.md"]
+    assert about.startswith("---\ntitle: About this repo\n---\n\n# About this repo\n")
+    assert "Learning in public." in about and "## How to post" in about and "Folders." in about
+    assert "# My learning log" not in about  # the site's title already says it
+    assert {"About this repo": "about.md"} in site.nav
+    assert "[the README](../../../../about.md#layout)" in site.pages["blog/2024/01/01/links.md"]
+
+
+def test_a_readme_with_only_an_introduction_is_the_home_page(tmp_path: Path) -> None:
+    (tmp_path / "README.md").write_text("# Log\n\nJust a line.\n", encoding="utf-8")
+    linking = post(tmp_path, date(2024, 1, 1), "Links", "[the README](../README.md)\n")
+    site = generate(Project.at(tmp_path), [linking], [], site_name="S", today=MON)
+    assert "Just a line." in site.pages["index.md"]
+    assert "about.md" not in site.pages and "About this repo" not in str(site.nav)
+    assert "[the README](../../../../index.md)" in site.pages["blog/2024/01/01/links.md"]
+
+
+def test_a_note_called_about_keeps_its_page(tmp_path: Path) -> None:
+    (tmp_path / "README.md").write_text(README, encoding="utf-8")
+    (tmp_path / "About.md").write_text("# About me\n\nHello.\n", encoding="utf-8")
+    site = generate(Project.at(tmp_path), [], [], site_name="S", today=MON)
+    assert "Hello." in site.pages["About.md"]
+    assert "## How to post" in site.pages["about-this-repo.md"]
+    assert not [p for p in site.problems if "would replace" in p.reason]

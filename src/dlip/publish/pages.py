@@ -66,9 +66,11 @@ def generate(
     sitemap = SiteMap(project.root, attachment_dirs=[project.posts_dir])
 
     readme = _root_readme(project)
+    readme_text = readme.read_text("utf-8", errors="replace") if readme is not None else None
+    about = _about_page(project, readme_text)
     sitemap.add_page(".", pages_home.HOME)
     if readme is not None:
-        sitemap.add_page(readme.name, pages_home.HOME)
+        sitemap.add_page(readme.name, about or pages_home.HOME)
     sitemap.add_page(project.posts_dir.name, pages_blog.BLOG_INDEX)
     for post in posts:
         sitemap.add_post(_rel(project, post.path), post_url_path(post))
@@ -130,13 +132,17 @@ def generate(
         site.pages[page] = LinkRewriter(sitemap, path, page, problems, link_severity).rewrite(text)
 
     readme_md = None
-    if readme is not None:
-        text = glue.fill(readme.read_text("utf-8", errors="replace"), readme, problems,
-                         link_severity)
-        text = pages_milestones.drop_first_heading(roadmap_block.without_block(text))
-        readme_md = LinkRewriter(sitemap, readme, pages_home.HOME, problems,
-                                 link_severity).rewrite(text)
-    site.pages[pages_home.HOME] = pages_home.home_page(site_name, readme_md, home_rows, posts)
+    if readme is not None and readme_text is not None:
+        text = glue.fill(readme_text, readme, problems, link_severity)
+        text = pages_milestones.drop_first_heading(text)
+        # Home and about page both sit at the docs root: one rewrite serves the two.
+        text = LinkRewriter(sitemap, readme, about or pages_home.HOME, problems,
+                            link_severity).rewrite(text)
+        if about:
+            site.pages[about] = pages_home.about_page(text)
+        readme_md = roadmap_block.without_block(text)  # the home page has its own roadmap
+    site.pages[pages_home.HOME] = pages_home.home_page(site_name, readme_md, home_rows, posts,
+                                                       about)
     site.pages[pages_home.PROGRESS_SVG] = pages_home.progress_svg(home_rows)
 
     blog_refs = {p.path: refs[p.path] for p in posts if p.path in refs}
@@ -149,7 +155,7 @@ def generate(
     for docs_path, source in sitemap.assets.items():
         if docs_path not in site.pages:
             site.copies[docs_path] = source
-    site.nav = _nav(home_rows, note_pages)
+    site.nav = _nav(home_rows, note_pages, about)
     return site
 
 
@@ -205,6 +211,17 @@ def _root_readme(project: Project) -> Path | None:
     return found[0] if found else None
 
 
+def _about_page(project: Project, readme_text: str | None) -> str | None:
+    """The page for the whole README: only when it has more than an introduction."""
+    if readme_text is None:
+        return None
+    body = pages_milestones.drop_first_heading(roadmap_block.without_block(readme_text))
+    intro, sections = pages_home.split_readme(body)
+    if intro.strip() == body.strip():
+        return None
+    return pages_home.about_path([p.name for p in project.root.iterdir() if p.is_file()])
+
+
 def _glued(post: Post, glue: Glue, problems: list[Problem], severity: Severity) -> Post:
     """The post with its live metrics filled in, so excerpts and the feed show values too."""
     body = glue.fill(post.body, post.path, problems, severity, first_line=None)
@@ -250,9 +267,12 @@ def _headline(m: Milestone, metrics: dict[str, Any]) -> str | None:
     return f"{md_text(m.headline)}: **{md_text(format_metric(metrics[m.headline]))}**"
 
 
-def _nav(rows: list[tuple[Milestone, str, str | None]], notes: list[tuple[str, str]]) -> list:
-    nav: list[Any] = [
-        {"Home": pages_home.HOME},
+def _nav(rows: list[tuple[Milestone, str, str | None]], notes: list[tuple[str, str]],
+         about: str | None) -> list:
+    nav: list[Any] = [{"Home": pages_home.HOME}]
+    if about:
+        nav.append({pages_home.ABOUT_TITLE: about})
+    nav += [
         {"Blog": [
             {"Latest posts": pages_blog.BLOG_INDEX},
             {"Archive": pages_blog.ARCHIVE_INDEX},

@@ -1,17 +1,26 @@
-"""The home page: the README, the roadmap built from the milestones, the latest posts."""
+"""The home page (the README's introduction, the roadmap, the latest posts) and the
+"About this repo" page that publishes the whole README.
+"""
 
 from __future__ import annotations
 
 import html
+import re
 from pathlib import Path
 from urllib.parse import quote
 
 from dlip.publish.feed import FEED_PATH, plain_text
-from dlip.publish.links import escape_md
+from dlip.publish.links import escape_md, markdown_lines
 from dlip.publish.model import Milestone, Post
 from dlip.publish.posts import excerpt, post_url_path
 
 HOME = "index.md"
+ABOUT = "about.md"
+ABOUT_FALLBACK = "about-this-repo.md"  # when the repo has its own about.md note
+ABOUT_TITLE = "About this repo"
+_ATX_SECTION = re.compile(r"^ {0,3}#{2,6}(?:[ \t]+(?P<title>.*?))?[ \t#]*$")
+_SETEXT_H2 = re.compile(r"^ {0,3}-+[ \t]*$")
+_FRAGMENT_LINK = re.compile(r"\]\(#")
 PROGRESS_SVG = "_generated/progress.svg"
 LATEST_POSTS = 5
 STATUS_ORDER = ("done", "in-progress", "planned", None)
@@ -25,14 +34,86 @@ def home_page(
     readme_md: str | None,
     milestones: list[tuple[Milestone, str, str | None]],
     posts: list[Post],
+    about: str | None = None,
 ) -> str:
-    """`milestones` are (milestone, its docs page, headline text or None), in order."""
+    """`milestones` are (milestone, its docs page, headline text or None), in order.
+
+    `readme_md` is the README's body, links already rewritten for a page at the docs root;
+    with an `about` page (which holds all of it) only its introduction is shown here.
+    """
     lines = ["---", "title: Home", "---", "", f"# {html.escape(title)}", ""]
-    if readme_md:
+    if readme_md and about:
+        intro, sections = split_readme(readme_md)
+        if intro.strip():
+            lines += [_FRAGMENT_LINK.sub(f"]({about}#", intro).rstrip(), ""]
+        lines += [more_line(about, sections), ""]
+    elif readme_md:
         lines += [readme_md.rstrip(), ""]
     lines += roadmap(milestones)
     lines += latest_posts(posts)
     return "\n".join(lines)
+
+
+def about_page(readme_md: str) -> str:
+    """The whole README on a page of its own, so links to its sections land somewhere."""
+    return "\n".join(["---", f"title: {ABOUT_TITLE}", "---", "", f"# {ABOUT_TITLE}", "",
+                      readme_md.strip(), ""])
+
+
+def about_path(root_files: list[str]) -> str:
+    """`about.md`, unless the repo's own top-level note already takes that page."""
+    taken = {name.lower() for name in root_files}
+    return ABOUT_FALLBACK if ABOUT in taken else ABOUT
+
+
+def split_readme(text: str) -> tuple[str, list[str]]:
+    """(the introduction: text before the first `## ` heading, the titles of the `## `s).
+
+    Headings inside fenced code do not count; a line over a row of dashes is a `## ` too.
+    """
+    lines = list(markdown_lines(text))
+    intro_end: int | None = None
+    sections: list[str] = []
+    for i, (line, is_code) in enumerate(lines):
+        if is_code:
+            continue
+        atx = _ATX_SECTION.match(line.rstrip("\n"))
+        if atx:
+            start, level_two = i, line.lstrip().startswith("## ")
+            title = (atx["title"] or "").strip()
+        elif _SETEXT_H2.match(line) and i > 0 and _is_paragraph_line(*lines[i - 1]):
+            start, level_two, title = i - 1, True, lines[i - 1][0].strip()
+        else:
+            continue
+        if intro_end is None:
+            intro_end = start
+        if level_two and title:
+            sections.append(title)
+    kept = lines if intro_end is None else lines[:intro_end]
+    return "".join(line for line, _ in kept), sections
+
+
+def _is_paragraph_line(line: str, is_code: bool) -> bool:
+    """A line a row of dashes under it turns into a heading (not a list item or a quote)."""
+    text = line.strip()
+    return bool(text) and not is_code and not text.startswith(("-", "*", "+", ">", "|", "#"))
+
+
+def more_line(about: str, sections: list[str]) -> str:
+    """A link to the about page, with its top-level sections."""
+    links = [f"[{section}]({about}#{heading_id(section)})" for section in sections]
+    line = f"The whole README is on [{ABOUT_TITLE}]({about})"
+    return f"{line}: {' · '.join(links)}." if links else f"{line}."
+
+
+def heading_id(markdown_title: str) -> str:
+    """The id MkDocs' toc extension gives a heading with this Markdown text."""
+    import markdown
+    from markdown.extensions.toc import slugify
+
+    rendered = markdown.markdown(markdown_title)
+    text = html.unescape(re.sub(r"<[^>]+>", "", rendered))
+    return slugify(text, "-")
 
 
 def roadmap(milestones: list[tuple[Milestone, str, str | None]]) -> list[str]:
