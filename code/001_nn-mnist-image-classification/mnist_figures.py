@@ -87,5 +87,5 @@ def plot_mistakes(images: np.ndarray, true: np.ndarray, predicted: np.ndarray,
     if not len(wrong):
         fig.text(0.5, 0.5, "no mistakes", ha="center")
     fig.suptitle(f"{title}: {int((true != predicted).sum())} mistakes, first {len(wrong)} shown"
-                 " as predicted (true)", fontsize=10)
+                 " as predicted (true)", fontsize=10, y=1.0 + 0.08 / rows)
     return _save(fig, path)

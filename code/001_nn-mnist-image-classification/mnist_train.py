@@ -109,7 +109,7 @@ def train(
         optimizer, max_lr=recipe.lr, epochs=recipe.epochs, steps_per_epoch=steps_per_epoch)
     history = History()
     bar = tqdm(total=recipe.epochs * steps_per_epoch, desc=label, unit="batch",
-               disable=not progress, leave=False)
+               disable=None if progress else True, leave=False)  # None: off when not a terminal
     for _epoch in range(recipe.epochs):
         model.train()
         order = torch.randperm(len(train_images), generator=generator)

@@ -23,6 +23,16 @@ def mnist5k(data):
     return _PARSED["5k"]
 
 
+@pytest.fixture(autouse=True)
+def _restore_torch_threads():
+    """The training code sets torch's thread count; leave the suite as it was."""
+    import torch
+
+    threads = torch.get_num_threads()
+    yield
+    torch.set_num_threads(threads)
+
+
 @pytest.fixture
 def data(milestone_module):
     return milestone_module(FOLDER, "mnist_data")
@@ -296,7 +306,8 @@ def test_checkpoint_that_does_not_fit_its_config(models, tmp_path):
 # --- the script: errors exit 2 in one line; a miniature full run ----------------------
 
 @pytest.fixture
-def script(milestone_module):
+def script(milestone_module, monkeypatch):
+    monkeypatch.setenv("OMP_WAIT_POLICY", "PASSIVE")  # what the script sets; undone after
     for name in ("mnist_data", "mnist_models", "mnist_train", "mnist_figures"):
         milestone_module(FOLDER, name)
     return milestone_module(FOLDER, "train_mnist")
