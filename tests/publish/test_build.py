@@ -283,3 +283,15 @@ def test_editing_a_script_makes_check_fail_until_build_reruns_it(built, tmp_path
     assert result.returncode == 0, result.stderr
     assert "000_xor" in result.stdout + result.stderr
     assert dlip("check", "--repo", str(root)).returncode == 0
+
+
+def test_search_finds_a_post_once_not_on_every_page_that_lists_it(built) -> None:
+    root, _ = built
+    index = json.loads((root / "site/search/search_index.json").read_text(encoding="utf-8"))
+    hits = {doc["location"].split("#", 1)[0] for doc in index["docs"]
+            if "tomorrow" in doc["text"] or "Starting out" in doc["title"]}
+    assert hits == {"blog/2024/01/01/starting-out/"}
+    locations = {doc["location"] for doc in index["docs"]}
+    assert not any(loc.startswith(("blog/archive", "blog/tags", "blog/page")) for loc in locations)
+    assert "" not in locations and "blog/" not in locations  # home and blog index are lists
+    assert "code/000_xor/" in locations  # pages of their own stay searchable

@@ -272,3 +272,15 @@ def test_a_note_called_about_keeps_its_page(tmp_path: Path) -> None:
     assert "Hello." in site.pages["About.md"]
     assert "## How to post" in site.pages["about-this-repo.md"]
     assert not [p for p in site.problems if "would replace" in p.reason]
+
+
+def test_pages_that_list_posts_stay_out_of_search(tmp_path: Path) -> None:
+    posts = [post(tmp_path, date(2024, 1, 1), "One", tags=("x",)),
+             post(tmp_path, date(2024, 1, 2), "Two")]
+    site = generate(Project.at(tmp_path), posts, [], site_name="S", today=date(2024, 1, 3))
+    listings = ["index.md", "blog/index.md", "blog/archive/index.md", "blog/archive/2024/01.md",
+                "blog/tags/index.md", "blog/tags/x.md"]
+    for page in listings:
+        front = site.pages[page].split("\n---\n", 1)[0]
+        assert "search:\n  exclude: true" in front, page
+    assert "exclude" not in site.pages["blog/2024/01/01/one.md"]

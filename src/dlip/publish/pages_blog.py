@@ -27,6 +27,7 @@ PER_PAGE = 10
 BLOG_INDEX = "blog/index.md"
 ARCHIVE_INDEX = "blog/archive/index.md"
 TAGS_INDEX = "blog/tags/index.md"
+SEARCH_EXCLUDE = ["search:", "  exclude: true"]  # front matter Material's search obeys
 
 
 def index_page_path(number: int) -> str:
@@ -135,7 +136,7 @@ def index_pages(
     pages = {}
     for number, chunk in enumerate(chunks, start=1):
         page = index_page_path(number)
-        lines = _front_matter("Blog", None)
+        lines = _front_matter("Blog", None, listing=True)
         lines += ["# Blog" if number == 1 else f"# Blog, page {number}", ""]
         if number == 1:
             lines += streak_block(posts, today)
@@ -189,7 +190,7 @@ def archive_pages(posts: list[Post]) -> dict[str, str]:
     for post in posts:
         by_month[(post.date.year, post.date.month)].append(post)
     pages = {}
-    lines = _front_matter("Archive", None) + ["# Archive", ""]
+    lines = _front_matter("Archive", None, listing=True) + ["# Archive", ""]
     if not posts:
         lines += ["No posts yet.", ""]
     year = None
@@ -203,7 +204,7 @@ def archive_pages(posts: list[Post]) -> dict[str, str]:
         count = len(month_posts)
         lines.append(f"- [{name}]({rel(ARCHIVE_INDEX, page)}) ({count} "
                      f"{'post' if count == 1 else 'posts'})")
-        body = _front_matter(name, None) + [f"# {name}", ""]
+        body = _front_matter(name, None, listing=True) + [f"# {name}", ""]
         body += _post_list(page, sorted(month_posts, key=lambda p: (p.date, p.path.name)))
         body += [f"[Archive]({rel(page, ARCHIVE_INDEX)})", ""]
         pages[page] = "\n".join(body)
@@ -221,14 +222,15 @@ def tag_pages(posts: list[Post]) -> dict[str, str]:
             name = by_slug.setdefault(key, tag)  # tags differing only in case share a page
             by_tag[name].append(post)
     pages = {}
-    lines = _front_matter("Tags", None) + ["# Tags", ""]
+    lines = _front_matter("Tags", None, listing=True) + ["# Tags", ""]
     if not by_tag:
         lines += ["No tags yet. Add `tags: [a, b]` to a post's front matter.", ""]
     for tag in sorted(by_tag, key=str.lower):
         page = tag_page_path(tag)
         tagged = sorted(by_tag[tag], key=lambda p: (p.date, p.path.name), reverse=True)
         lines.append(f"- [{escape_md(tag)}]({rel(TAGS_INDEX, page)}) ({len(tagged)})")
-        body = _front_matter(f"Tag: {tag}", None) + [f"# Tag: {escape_md(tag)}", ""]
+        body = _front_matter(f"Tag: {tag}", None, listing=True)
+        body += [f"# Tag: {escape_md(tag)}", ""]
         body += _post_list(page, tagged) + [f"[All tags]({rel(page, TAGS_INDEX)})", ""]
         pages[page] = "\n".join(body)
     pages[TAGS_INDEX] = "\n".join(lines + [""])
@@ -252,11 +254,17 @@ def _pager(page: str, number: int, total: int) -> list[str]:
     return ["---", "", " · ".join(links) + f" (page {number} of {total})", ""]
 
 
-def _front_matter(title: str, description: str | None) -> list[str]:
-    """MkDocs page metadata. Themes put it into <title> and <meta> unescaped: escape it here."""
+def _front_matter(title: str, description: str | None, listing: bool = False) -> list[str]:
+    """MkDocs page metadata. Themes put it into <title> and <meta> unescaped: escape it here.
+
+    A `listing` (index, archive, tags) repeats what its posts say: search skips it, so a
+    word finds the post once, not the post and every page that lists it.
+    """
     lines = ["---", f"title: {yaml_text(title)}"]
     if description:
         lines.append(f"description: {yaml_text(' '.join(description.split())[:300])}")
+    if listing:
+        lines += SEARCH_EXCLUDE
     return lines + ["---", ""]
 
 

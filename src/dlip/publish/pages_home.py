@@ -12,6 +12,7 @@ from urllib.parse import quote
 from dlip.publish.feed import FEED_PATH, plain_text
 from dlip.publish.links import escape_md, markdown_lines
 from dlip.publish.model import Milestone, Post
+from dlip.publish.pages_blog import SEARCH_EXCLUDE
 from dlip.publish.posts import excerpt, post_url_path
 
 HOME = "index.md"
@@ -41,7 +42,8 @@ def home_page(
     `readme_md` is the README's body, links already rewritten for a page at the docs root;
     with an `about` page (which holds all of it) only its introduction is shown here.
     """
-    lines = ["---", "title: Home", "---", "", f"# {html.escape(title)}", ""]
+    # Search skips the home page: every line of it is also on a page of its own.
+    lines = ["---", "title: Home", *SEARCH_EXCLUDE, "---", "", f"# {html.escape(title)}", ""]
     if readme_md and about:
         intro, sections = split_readme(readme_md)
         if intro.strip():
