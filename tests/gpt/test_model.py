@@ -56,7 +56,7 @@ def test_lr_schedule_warms_up_then_decays_to_the_floor():
 
 def _first_losses(seed: int) -> list[float]:
     torch.manual_seed(123)  # model init; the training seed is separate
-    model = GPTModel(preset("tiny-test", dropout=0.1))
+    model = GPTModel(preset("tiny-test", dropout=0.1, attn_dropout=0.1))
     ids = torch.randint(64, (400,))
     cfg = TrainConfig(max_steps=5, batch_size=4, warmup_steps=2, eval_interval=5, seed=seed)
     return train(model, ids[:300], ids[300:], cfg, progress=False).losses

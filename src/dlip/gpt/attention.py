@@ -54,6 +54,7 @@ class CausalSelfAttention(nn.Module):
         dropout: float = 0.0,
         qkv_bias: bool = False,
         use_sdpa: bool = True,
+        attn_dropout: float = 0.0,
     ) -> None:
         super().__init__()
         if d_model % n_heads:
@@ -61,12 +62,12 @@ class CausalSelfAttention(nn.Module):
         self.n_heads = n_heads
         self.head_dim = d_model // n_heads
         self.use_sdpa = use_sdpa
-        self.dropout = dropout
+        self.attn_dropout = attn_dropout  # on the attention weights
         self.W_query = nn.Linear(d_model, d_model, bias=qkv_bias)
         self.W_key = nn.Linear(d_model, d_model, bias=qkv_bias)
         self.W_value = nn.Linear(d_model, d_model, bias=qkv_bias)
         self.out_proj = nn.Linear(d_model, d_model)
-        self.resid_dropout = nn.Dropout(dropout)
+        self.resid_dropout = nn.Dropout(dropout)  # on the layer's output
         self.last_weights: torch.Tensor | None = None  # filled when keep_weights is True
         self.keep_weights = False
 
@@ -79,7 +80,7 @@ class CausalSelfAttention(nn.Module):
         q = self._split_heads(self.W_query(x))
         k = self._split_heads(self.W_key(x))
         v = self._split_heads(self.W_value(x))
-        p = self.dropout if self.training else 0.0
+        p = self.attn_dropout if self.training else 0.0
         if self.use_sdpa and not self.keep_weights:
             out = F.scaled_dot_product_attention(q, k, v, dropout_p=p, is_causal=True)
         else:

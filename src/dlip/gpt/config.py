@@ -18,7 +18,10 @@ class GPTConfig:
     d_model: int
     n_heads: int
     n_layers: int
-    dropout: float = 0.0
+    dropout: float = 0.0  # on embeddings, attention output and feed-forward output
+    # On the attention weights themselves. Separate because on CPU, SDPA with dropout
+    # leaves its fused kernel and runs about ten times slower (benchmarks/gpt_attention.py).
+    attn_dropout: float = 0.0
     qkv_bias: bool = False
     tie_weights: bool = True
     use_sdpa: bool = True  # fast path; False runs the attention written out by hand
@@ -30,8 +33,9 @@ class GPTConfig:
                 raise ValueError(f"{name} must be a positive integer, got {getattr(self, name)!r}")
         if self.d_model % self.n_heads:
             raise ValueError(f"d_model {self.d_model} is not divisible by n_heads {self.n_heads}")
-        if not 0.0 <= self.dropout < 1.0:
-            raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
+        for name in ("dropout", "attn_dropout"):
+            if not 0.0 <= getattr(self, name) < 1.0:
+                raise ValueError(f"{name} must be in [0, 1), got {getattr(self, name)}")
 
     @property
     def head_dim(self) -> int:
@@ -56,7 +60,7 @@ class GPTConfig:
 PRESETS: dict[str, GPTConfig] = {
     "gpt2-124m": GPTConfig(
         vocab_size=50257, context_length=1024, d_model=768, n_heads=12, n_layers=12,
-        dropout=0.1, qkv_bias=False, tie_weights=True,
+        dropout=0.1, attn_dropout=0.1, qkv_bias=False, tie_weights=True,
     ),
     "gpt2-124m-hf": GPTConfig(
         vocab_size=50257, context_length=1024, d_model=768, n_heads=12, n_layers=12,

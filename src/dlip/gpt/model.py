@@ -33,7 +33,7 @@ class TransformerBlock(nn.Module):
         super().__init__()
         self.norm1 = nn.LayerNorm(cfg.d_model, eps=cfg.layer_norm_eps)
         self.attn = CausalSelfAttention(
-            cfg.d_model, cfg.n_heads, cfg.dropout, cfg.qkv_bias, cfg.use_sdpa
+            cfg.d_model, cfg.n_heads, cfg.dropout, cfg.qkv_bias, cfg.use_sdpa, cfg.attn_dropout
         )
         self.norm2 = nn.LayerNorm(cfg.d_model, eps=cfg.layer_norm_eps)
         self.ff = FeedForward(cfg)
