@@ -144,7 +144,8 @@ def test_home_has_roadmap_latest_posts_and_chart(built) -> None:
     home = html(root, "index.html")
     assert "My learning log" in home and "Hello." in home
     assert "Simple neural network" in home and "Done" in home
-    assert "test_accuracy: <strong>0.75</strong>" in home
+    assert "<code>test_accuracy</code> = <strong>0.75</strong>" in home
+    assert '<span class="dlip-status dlip-status-done">Done</span>' in home
     assert 'href="code/000_xor/"' in home
     assert 'href="blog/2024/01/02/xor-works/"' in home
     svg = (root / "site/_generated/progress.svg").read_text()

@@ -284,3 +284,29 @@ def test_pages_that_list_posts_stay_out_of_search(tmp_path: Path) -> None:
         front = site.pages[page].split("\n---\n", 1)[0]
         assert "search:\n  exclude: true" in front, page
     assert "exclude" not in site.pages["blog/2024/01/01/one.md"]
+
+
+def test_roadmap_cards_show_title_status_headline_and_summary_as_text(tmp_path: Path) -> None:
+    from dlip.publish.pages_home import Headline, roadmap
+
+    xor, mnist = two_milestones(tmp_path)
+    xor = Milestone(path=xor.path, number="000", slug="xor", title="XOR <script>x</script>",
+                    status="in-progress", summary="Back*prop* <b>by hand</b>",
+                    section="Basics")
+    text = "\n".join(roadmap([(xor, "code/000_xor/index.md", Headline("solve_rate", "0.75")),
+                              (mnist, "code/001_mnist/index.md", None)]))
+    assert "[XOR &lt;script&gt;x&lt;/script&gt;](code/000_xor/index.md)" in text
+    assert '<span class="dlip-status dlip-status-in-progress">In progress</span>' in text
+    assert "<code>solve_rate</code> = **0.75**" in text
+    assert "&lt;b&gt;by hand&lt;/b&gt;" in text and "<b>" not in text
+    # a milestone without a section sits under its own heading, beside the named section
+    assert "### Basics" in text and "### Other milestones" in text
+    assert "| ---" not in text  # cards, not a table
+
+
+def test_roadmap_without_sections_has_no_section_headings(tmp_path: Path) -> None:
+    from dlip.publish.pages_home import roadmap
+
+    rows = [(m, f"code/{m.name}/index.md", None) for m in two_milestones(tmp_path)]
+    text = "\n".join(roadmap(rows))
+    assert "###" not in text and text.count('class="dlip-milestone ') == 2

@@ -119,7 +119,8 @@ def generate(
 
         site.pages[page] = pages_milestones.milestone_page(
             project, m, scanned[m.name], sitemap, problems, link_severity,
-            results.results_markdown(project, m, "results", rewrite), headline, citing, glue,
+            results.results_markdown(project, m, "results", rewrite),
+            headline.markdown() if headline else None, citing, glue,
         )
         home_rows.append((m, page, headline))
 
@@ -259,16 +260,16 @@ def _citing_posts(
             if any(ref.page == page for ref in refs.get(post.path, ()))]
 
 
-def _headline(m: Milestone, metrics: dict[str, Any]) -> str | None:
-    from dlip.publish.results import format_metric, md_text
+def _headline(m: Milestone, metrics: dict[str, Any]) -> pages_home.Headline | None:
+    from dlip.publish.results import format_metric
 
     if not m.headline or m.headline not in metrics:
         return None
-    return f"{md_text(m.headline)}: **{md_text(format_metric(metrics[m.headline]))}**"
+    return pages_home.Headline(m.headline, format_metric(metrics[m.headline]))
 
 
-def _nav(rows: list[tuple[Milestone, str, str | None]], notes: list[tuple[str, str]],
-         about: str | None) -> list:
+def _nav(rows: list[tuple[Milestone, str, pages_home.Headline | None]],
+         notes: list[tuple[str, str]], about: str | None) -> list:
     nav: list[Any] = [{"Home": pages_home.HOME}]
     if about:
         nav.append({pages_home.ABOUT_TITLE: about})

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import html
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
@@ -14,6 +15,7 @@ from dlip.publish.links import escape_md, markdown_lines
 from dlip.publish.model import Milestone, Post
 from dlip.publish.pages_blog import SEARCH_EXCLUDE
 from dlip.publish.posts import excerpt, post_url_path
+from dlip.publish.results import md_text
 
 HOME = "index.md"
 ABOUT = "about.md"
@@ -24,16 +26,29 @@ _SETEXT_H2 = re.compile(r"^ {0,3}-+[ \t]*$")
 _FRAGMENT_LINK = re.compile(r"\]\(#")
 PROGRESS_SVG = "_generated/progress.svg"
 LATEST_POSTS = 5
-STATUS_ORDER = ("done", "in-progress", "planned", None)
+SUMMARY_CHARS = 200  # of a post's first sentence, under its title in the latest posts
+OTHER_SECTION = "Other milestones"  # milestones without a section, beside ones with
 STATUS_TEXT = {"done": "Done", "in-progress": "In progress", "planned": "Planned", None: "—"}
 STATUS_COLOURS = {"done": "#2e7d32", "in-progress": "#ef8f00", "planned": "#9e9e9e",
                   None: "#cfd8dc"}
 
 
+@dataclass(frozen=True)
+class Headline:
+    """A milestone's headline metric: its name and its value as `format_metric` wrote it."""
+
+    name: str
+    value: str
+
+    def markdown(self) -> str:
+        """`name` = **value**, both shown as written (never as markup)."""
+        return f"<code>{html.escape(self.name)}</code> = **{md_text(self.value)}**"
+
+
 def home_page(
     title: str,
     readme_md: str | None,
-    milestones: list[tuple[Milestone, str, str | None]],
+    milestones: list[tuple[Milestone, str, Headline | None]],
     posts: list[Post],
     about: str | None = None,
 ) -> str:
@@ -118,7 +133,12 @@ def heading_id(markdown_title: str) -> str:
     return slugify(text, "-")
 
 
-def roadmap(milestones: list[tuple[Milestone, str, str | None]]) -> list[str]:
+def roadmap(milestones: list[tuple[Milestone, str, Headline | None]]) -> list[str]:
+    """The milestones as cards grouped by section: number, title, status, headline, summary.
+
+    Cards, not a table: a long summary takes a line of its own instead of squeezing the
+    title into a narrow column, and they stack on a phone.
+    """
     lines = ["## Roadmap", ""]
     if not milestones:
         return lines + ["No milestones yet: add a folder like `code/000_first-step/`.", ""]
@@ -127,21 +147,36 @@ def roadmap(milestones: list[tuple[Milestone, str, str | None]]) -> list[str]:
     if with_status:
         lines += [f"{done} of {len(milestones)} milestones done.", ""]
     lines += [f"![Progress across milestones]({PROGRESS_SVG})", ""]
-    sections: dict[str, list[tuple[Milestone, str, str | None]]] = {}
+    sections: dict[str | None, list[tuple[Milestone, str, Headline | None]]] = {}
     for item in milestones:
-        sections.setdefault(item[0].section or "Milestones", []).append(item)
+        sections.setdefault(item[0].section, []).append(item)
+    named = any(section is not None for section in sections)
     for section, items in sections.items():
-        lines += [f"### {html.escape(section)}", "",
-                  "| # | Milestone | Status | Headline | Summary |",
-                  "| --- | --- | --- | --- | --- |"]
+        if named:  # a heading only to tell sections apart
+            lines += [f"### {html.escape(section or OTHER_SECTION)}", ""]
+        lines.append('<div class="dlip-roadmap" markdown>')
         for m, page, headline in items:
-            title = escape_md(m.title)
-            summary = html.escape(m.summary or "").replace("|", "\\|")
-            status = STATUS_TEXT.get(m.status, m.status or "—")
-            lines.append(f"| {m.number} | [{title}]({quote(page, safe='/-_.~')}) | {status} | "
-                         f"{headline or '—'} | {summary} |")
-        lines.append("")
+            lines += milestone_card(m, page, headline)
+        lines += ["</div>", ""]
     return lines
+
+
+def milestone_card(m: Milestone, page: str, headline: Headline | None) -> list[str]:
+    """One milestone of the roadmap, as HTML whose inner Markdown MkDocs still renders."""
+    status = m.status if m.status in STATUS_TEXT else None
+    badge = (f'<span class="dlip-status dlip-status-{m.status}">{STATUS_TEXT[status]}</span>'
+             if status else "")
+    link = f"[{escape_md(m.title)}]({quote(page, safe='/-_.~')})"
+    lines = [f'<div class="dlip-milestone dlip-milestone-{status or "none"}" markdown>',
+             f'<p class="dlip-milestone-title" markdown="span"><span class="dlip-milestone-'
+             f'number">{html.escape(m.number)}</span> {link} {badge}</p>']
+    if headline:
+        lines.append(f'<p class="dlip-milestone-headline" markdown="span">{headline.markdown()}'
+                     "</p>")
+    if m.summary:
+        summary = html.escape(" ".join(m.summary.split()))
+        lines.append(f'<p class="dlip-milestone-summary" markdown="span">{summary}</p>')
+    return lines + ["</div>"]
 
 
 def latest_posts(posts: list[Post]) -> list[str]:
@@ -159,7 +194,7 @@ def latest_posts(posts: list[Post]) -> list[str]:
     return lines
 
 
-def progress_svg(milestones: list[tuple[Milestone, str, str | None]]) -> str:
+def progress_svg(milestones: list[tuple[Milestone, str, Headline | None]]) -> str:
     """One column per milestone, coloured by status, with its number and headline value."""
     width, height, cell = max(120, 48 * len(milestones) + 16), 96, 40
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
@@ -175,7 +210,7 @@ def progress_svg(milestones: list[tuple[Milestone, str, str | None]]) -> str:
                      f'<text x="{x + cell / 2}" y="33" text-anchor="middle" fill="#fff">'
                      f"{html.escape(m.number)}</text></g>")
         if headline:
-            value = html.escape(_short(headline_value(headline)))
+            value = html.escape(_short(headline.value))
             parts.append(f'<text x="{x + cell / 2}" y="66" text-anchor="middle" '
                          f'fill="currentColor">{value}</text>')
     legend_y = 88
@@ -187,11 +222,6 @@ def progress_svg(milestones: list[tuple[Milestone, str, str | None]]) -> str:
         x += 80
     parts.append("</svg>")
     return "\n".join(parts) + "\n"
-
-
-def headline_value(headline: str) -> str:
-    """The value part of 'name: value'."""
-    return headline.rsplit(": ", 1)[-1].strip("*`")
 
 
 def readme_title(readme: Path | None, fallback: str) -> str:
@@ -212,4 +242,6 @@ def _first_sentence(text: str) -> str:
         if stop in flat:
             flat = flat.split(stop, 1)[0] + stop.strip()
             break
-    return flat[:200]
+    if len(flat) <= SUMMARY_CHARS:
+        return flat
+    return flat[:SUMMARY_CHARS].rsplit(" ", 1)[0].rstrip(",;:") + "…"
