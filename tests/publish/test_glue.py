@@ -33,8 +33,8 @@ def test_values_are_formatted_once_and_marked_live(tmp_path: Path) -> None:
             "{{ metric 0 solved }}.")
     out = glue.fill(text, tmp_path / "post.md", problems)
     assert problems == []
-    title = 'title="Live metric: acc from 000_xor, run 2024-05-06"'
-    assert f'<span class="dlip-metric" {title}>0.912346</span>' in out
+    title = 'title="Live metric: acc = 0.912345678 from 000_xor, run 2024-05-06"'
+    assert f'<span class="dlip-metric" {title}>0.9123</span>' in out
     assert ">100</span> seeds" in out and ">yes</span>." in out
     # a string metric is text, never markup
     assert ">a\\_b\\*c&lt;d&gt;</span>" in glue.fill("{{ metric 000 label }}", tmp_path, problems)
@@ -49,7 +49,7 @@ def test_code_is_left_alone(tmp_path: Path) -> None:
     assert "`{{ metric 000 acc }}`" in out
     assert "```markdown\n{{ metric 000 acc }}\n```" in out
     assert "~~~\n{{ metric 000 nope }}\n~~~" in out and problems == []
-    assert out.count("dlip-metric") == 1 and out.endswith(">0.912346</span> here\n")
+    assert out.count("dlip-metric") == 1 and out.endswith(">0.9123</span> here\n")
 
 
 def test_unknown_milestone_or_metric_keeps_the_text_and_names_file_and_line(
@@ -114,7 +114,7 @@ def test_build_fills_posts_readmes_and_notes(repo: Path) -> None:
         assert 'class="dlip-metric" title="Live metric: ' in html, page
         assert "{{" not in html.split("<article", 1)[-1].split("</article>", 1)[0], page
     feed = (repo / "site/feed.xml").read_text(encoding="utf-8")
-    assert "0.912346" in feed and "{{" not in feed
+    assert "0.9123" in feed and "{{" not in feed
 
 
 def test_check_fails_and_build_warns_on_a_bad_glue(repo: Path) -> None:

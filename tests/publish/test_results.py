@@ -56,7 +56,7 @@ def test_output_and_metrics_are_data_not_html(tmp_path: Path) -> None:
     assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; &lt;b&gt;bold&lt;/b&gt;" in page
     assert "&lt;script&gt;alert(2)&lt;/script&gt;" in page
     assert "&lt;img src=x onerror=alert(1)&gt;" in page
-    assert "<td><strong>acc</strong></td>" in page and "<strong>0.912346</strong>" in page
+    assert "<td><strong>acc</strong></td>" in page and "<strong>0.9123</strong>" in page
     assert "<td>pipes|in|name</td>" in page
     assert "1 nested entries of metrics.json not shown" in page
     # As a terminal shows it: no colour codes, only the last state of a rewritten line.
@@ -129,11 +129,24 @@ def test_md_text_keeps_quotes_readable() -> None:
 
 
 def test_format_metric() -> None:
-    assert format_metric(0.912345678) == "0.912346"
-    assert format_metric(12345.678) == "12345.7"
+    assert format_metric(0.912345678) == "0.9123"
+    assert format_metric(0.6881) == "0.6881"
+    assert format_metric(12.3456) == "12.35"
+    assert format_metric(1.0) == "1"
+    assert format_metric(-0.00123456) == "-0.001235"
+    assert format_metric(999.96) == "1,000"  # rounds up into the thousands: separated too
+    assert format_metric(12345.678) == "12,346"
+    assert format_metric(8570457.3) == "8,570,457"
+    assert format_metric(5.4321e-07) == "5.4e-07"
+    assert format_metric(-3.2e-12) == "-3.2e-12"
+    assert format_metric(0.0) == "0"
+    assert format_metric(float("nan")) == "nan" and format_metric(float("inf")) == "inf"
     assert format_metric(3) == "3"
-    assert format_metric(True) == "yes"
+    assert format_metric(30003) == "30,003"
+    assert format_metric(-1234567) == "-1,234,567"
+    assert format_metric(True) == "yes" and format_metric(False) == "no"
     assert format_metric("n/a") == "n/a"
+    assert format_metric("1234567") == "1234567"  # a string stays as written
 
 
 def test_svg_that_could_run_code_is_not_shown(tmp_path: Path) -> None:

@@ -91,11 +91,15 @@ class Glue:
                               f"`dlip run {milestone.number}` first")
             return None, (f"{milestone.name} has no metric {name!r} in results/metrics.json "
                           f"(it has {_some(frozen.metrics)})")
+        raw = frozen.metrics[name]
+        shown = format_metric(raw)
         source = f"{name} from {milestone.name}"
+        if isinstance(raw, float) and repr(raw) != shown:
+            source = f"{name} = {raw!r} from {milestone.name}"  # the digits the page rounds
         if frozen.run_date:
             source += f", run {frozen.run_date}"
         title = html.escape(f"Live metric: {source}", quote=True)
-        value = md_text(format_metric(frozen.metrics[name]))
+        value = md_text(shown)
         return f'<span class="{CSS_CLASS}" title="{title}">{value}</span>', ""
 
     def _read(self, milestone: Milestone) -> _Frozen:

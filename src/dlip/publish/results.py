@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import json
+import math
 import re
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,8 @@ from dlip.publish.progress import format_duration
 from dlip.publish.project import Project
 
 METRICS_FILE = "metrics.json"
+SIGNIFICANT_DIGITS = 4  # of a metric that is not a whole number
+SCIENTIFIC_BELOW = 1e-4  # magnitudes this small are written like 5.4e-07
 FIGURE_SUFFIXES = (".png", ".svg")
 MAX_FULL_LINES = 200  # longer output shows head and tail
 HEAD_LINES = TAIL_LINES = 100
@@ -44,11 +47,23 @@ def read_metrics(milestone: Milestone) -> dict[str, Any]:
 
 
 def format_metric(value: Any) -> str:
-    """How a metric value is written everywhere on the site (plain text, not escaped)."""
+    """How a metric value is written everywhere on the site (plain text, not escaped).
+
+    Integers in full with thousands separators (30,003); other numbers to about four
+    significant digits (0.6881, 12.35), big ones whole (8,570,457), tiny ones in
+    scientific form (5.4e-07); booleans as yes or no; strings as they are.
+    """
     if isinstance(value, bool):
         return "yes" if value else "no"
+    if isinstance(value, int):
+        return f"{value:,}"
     if isinstance(value, float):
-        return f"{value:.6g}"
+        if not math.isfinite(value) or value == 0:
+            return f"{value:g}"
+        if abs(value) < SCIENTIFIC_BELOW:
+            return f"{value:.2g}"
+        text = f"{value:.{SIGNIFICANT_DIGITS}g}"
+        return f"{value:,.0f}" if "e" in text or abs(float(text)) >= 1000 else text
     return str(value)
 
 
