@@ -150,6 +150,9 @@ def test_home_has_roadmap_latest_posts_and_chart(built) -> None:
     assert 'href="blog/2024/01/02/xor-works/"' in home
     svg = (root / "site/_generated/progress.svg").read_text()
     assert svg.startswith("<svg") and "000" in svg
+    # drawn inline too, where hovering a square names it and its headline
+    assert '<div class="dlip-progress">\n<svg' in home
+    assert "<title>000 · A network that solves XOR\nDone\ntest_accuracy = 0.75</title>" in home
 
 
 def test_blog_index_archive_tags_and_streak(built) -> None:

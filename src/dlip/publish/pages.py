@@ -17,7 +17,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from dlip.publish import pages_blog, pages_home, pages_milestones, pages_notes
+from dlip.publish import pages_blog, pages_home, pages_milestones, pages_notes, roadmap_chart
 from dlip.publish import readme as roadmap_block
 from dlip.publish.feed import FEED_PATH, atom_feed
 from dlip.publish.glue import Glue
@@ -144,7 +144,7 @@ def generate(
         readme_md = roadmap_block.without_block(text)  # the home page has its own roadmap
     site.pages[pages_home.HOME] = pages_home.home_page(site_name, readme_md, home_rows, posts,
                                                        about)
-    site.pages[pages_home.PROGRESS_SVG] = pages_home.progress_svg(home_rows)
+    site.pages[pages_home.PROGRESS_SVG] = roadmap_chart.progress_svg(home_rows)
 
     blog_refs = {p.path: refs[p.path] for p in posts if p.path in refs}
     site.pages.update(pages_blog.index_pages(posts, sitemap, blog_refs, today))

@@ -16,6 +16,7 @@ from dlip.publish.model import Milestone, Post
 from dlip.publish.pages_blog import SEARCH_EXCLUDE
 from dlip.publish.posts import excerpt, post_url_path
 from dlip.publish.results import md_text
+from dlip.publish.roadmap_chart import STATUS_TEXT, progress_svg
 
 HOME = "index.md"
 ABOUT = "about.md"
@@ -28,9 +29,6 @@ PROGRESS_SVG = "_generated/progress.svg"
 LATEST_POSTS = 5
 SUMMARY_CHARS = 200  # of a post's first sentence, under its title in the latest posts
 OTHER_SECTION = "Other milestones"  # milestones without a section, beside ones with
-STATUS_TEXT = {"done": "Done", "in-progress": "In progress", "planned": "Planned", None: "—"}
-STATUS_COLOURS = {"done": "#2e7d32", "in-progress": "#ef8f00", "planned": "#9e9e9e",
-                  None: "#cfd8dc"}
 
 
 @dataclass(frozen=True)
@@ -146,7 +144,8 @@ def roadmap(milestones: list[tuple[Milestone, str, Headline | None]]) -> list[st
     with_status = sum(1 for m, _, _ in milestones if m.status)
     if with_status:
         lines += [f"{done} of {len(milestones)} milestones done.", ""]
-    lines += [f"![Progress across milestones]({PROGRESS_SVG})", ""]
+    # Inline, so hovering a square shows its milestone and the text follows the theme.
+    lines += ['<div class="dlip-progress">', progress_svg(milestones).strip(), "</div>", ""]
     sections: dict[str | None, list[tuple[Milestone, str, Headline | None]]] = {}
     for item in milestones:
         sections.setdefault(item[0].section, []).append(item)
@@ -194,46 +193,12 @@ def latest_posts(posts: list[Post]) -> list[str]:
     return lines
 
 
-def progress_svg(milestones: list[tuple[Milestone, str, Headline | None]]) -> str:
-    """One column per milestone, coloured by status, with its number and headline value."""
-    width, height, cell = max(120, 48 * len(milestones) + 16), 96, 40
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-             f'viewBox="0 0 {width} {height}" role="img" font-family="sans-serif" '
-             'font-size="11"><title>Progress across milestones</title>']
-    for i, (m, _page, headline) in enumerate(milestones):
-        x = 8 + i * 48
-        colour = STATUS_COLOURS.get(m.status, STATUS_COLOURS[None])
-        label = html.escape(f"{m.number} {m.title}: {STATUS_TEXT.get(m.status, '—')}")
-        parts.append(f'<g><title>{label}</title>'
-                     f'<rect x="{x}" y="8" width="{cell}" height="{cell}" rx="4" '
-                     f'fill="{colour}"/>'
-                     f'<text x="{x + cell / 2}" y="33" text-anchor="middle" fill="#fff">'
-                     f"{html.escape(m.number)}</text></g>")
-        if headline:
-            value = html.escape(_short(headline.value))
-            parts.append(f'<text x="{x + cell / 2}" y="66" text-anchor="middle" '
-                         f'fill="currentColor">{value}</text>')
-    legend_y = 88
-    x = 8
-    for status in ("done", "in-progress", "planned"):
-        parts.append(f'<rect x="{x}" y="{legend_y - 8}" width="8" height="8" '
-                     f'fill="{STATUS_COLOURS[status]}"/><text x="{x + 11}" y="{legend_y}" '
-                     f'fill="currentColor">{STATUS_TEXT[status]}</text>')
-        x += 80
-    parts.append("</svg>")
-    return "\n".join(parts) + "\n"
-
-
 def readme_title(readme: Path | None, fallback: str) -> str:
     if readme is not None:
         for line in readme.read_text(encoding="utf-8", errors="replace").splitlines():
             if line.strip():
                 return line[2:].strip() if line.startswith("# ") else fallback
     return fallback
-
-
-def _short(text: str) -> str:
-    return text if len(text) <= 8 else text[:7] + "…"
 
 
 def _first_sentence(text: str) -> str:

@@ -59,6 +59,8 @@ table.dlip-streak-month th { font-weight: 400; opacity: .7; padding: 0; }
 .dlip-milestone-title .dlip-status { margin-left: .4em; font-weight: 400; vertical-align: .1em; }
 .md-typeset .dlip-milestone-headline code { font-size: .8em; }
 .md-typeset .dlip-milestone-summary { font-size: .8em; opacity: .85; }
+.dlip-progress { margin: .6em 0 1em; overflow-x: auto; }
+.dlip-progress svg { max-width: 100%; height: auto; font-family: var(--md-text-font-family); }
 .dlip-broken-link { text-decoration: underline dotted #c62828; }
 .dlip-metric { border-bottom: 1px dotted currentColor; cursor: help; }
 """
