@@ -61,6 +61,8 @@ table.dlip-streak-month th { font-weight: 400; opacity: .7; padding: 0; }
 .md-typeset .dlip-milestone-summary { font-size: .8em; opacity: .85; }
 .dlip-progress { margin: .6em 0 1em; overflow-x: auto; }
 .dlip-progress svg { max-width: 100%; height: auto; font-family: var(--md-text-font-family); }
+.md-typeset td code, .md-typeset th code { word-break: normal; overflow-wrap: normal;
+  hyphens: none; }  /* file names in tables wrap between words, never inside one */
 .dlip-broken-link { text-decoration: underline dotted #c62828; }
 .dlip-metric { border-bottom: 1px dotted currentColor; cursor: help; }
 """
