@@ -27,6 +27,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
+from mnist_baseline import nearest_neighbour_predict  # noqa: E402
 from mnist_data import (  # noqa: E402
     FASHION_DIR,
     BadInputError,
@@ -76,6 +77,12 @@ def write_metrics(new: dict[str, float | int | str]) -> Path:
     return path
 
 
+def validation_split(data: Dataset) -> tuple[np.ndarray, np.ndarray]:
+    """Indices (train, validation) into the training images: 10% of each class held out."""
+    per_class = int(np.bincount(data.train_labels).min() * VALIDATION_FRACTION)
+    return stratified_split(data.train_labels, per_class, SPLIT_SEED)
+
+
 @dataclass
 class RunResult:
     """One trained model: its curves, its test predictions, and the reload check."""
@@ -92,8 +99,7 @@ def train_one(data: Dataset, kind: str, seed: int, checkpoints: Path,
               progress: bool = True) -> RunResult:
     """Train one model on `data` with its recipe; save, reload and re-check it."""
     options, recipe = RECIPES[data.name][kind]
-    per_class = int(np.bincount(data.train_labels).min() * VALIDATION_FRACTION)
-    keep, val = stratified_split(data.train_labels, per_class, SPLIT_SEED)
+    keep, val = validation_split(data)
     images, labels = to_tensor(data.train_images), torch.from_numpy(data.train_labels)
     test_images, test_labels = to_tensor(data.test_images), torch.from_numpy(data.test_labels)
 
@@ -118,6 +124,14 @@ def train_one(data: Dataset, kind: str, seed: int, checkpoints: Path,
           f"{history.train_seconds:.0f} s, {history.images_per_second:,.0f} images/s; "
           f"reloaded from {path.name}: {reloaded_accuracy:.4f}", flush=True)
     return RunResult(kind, seed, history, accuracy, predictions.numpy(), reloaded_accuracy)
+
+
+def baseline_accuracy(data: Dataset) -> float:
+    """1-nearest-neighbour on the same training images the networks learn from."""
+    keep, _ = validation_split(data)
+    predictions = nearest_neighbour_predict(data.train_images[keep], data.train_labels[keep],
+                                            data.test_images)
+    return float((predictions == data.test_labels).mean())
 
 
 def summarize(data: Dataset, runs: list[RunResult]) -> dict[str, float | int | str]:
@@ -223,6 +237,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     out = results_dir()
     metrics = summarize(data, runs)
+    metrics[f"{data.name}_nearest_neighbour_accuracy"] = baseline_accuracy(data)
     if data.name == "mnist5k" and "cnn" in args.models:
         # The headline speed: CNN training steps on the 5k set, which every reader can run.
         metrics["train_images_per_second"] = metrics["mnist5k_cnn_train_images_per_second"]

@@ -347,6 +347,7 @@ def test_script_miniature_run_writes_contract_metrics(script, data, tmp_path, mo
     for name in ("mnist5k_cnn_accuracy_mean", "mnist5k_mlp_accuracy_mean",
                  "train_images_per_second"):
         assert name in metrics
+    assert metrics["mnist5k_nearest_neighbour_accuracy"] > 0.6  # 720 examples to look up
     assert metrics["mnist5k_mlp_accuracy_mean"] > 0.4
     assert metrics["mnist5k_cnn_reloaded_accuracy_seed0"] == metrics["mnist5k_cnn_accuracy_seed0"]
     assert not any(k.startswith("fashion") for k in metrics)
@@ -365,3 +366,15 @@ def test_evaluate_script_on_a_corrupt_checkpoint(milestone_module, models, tmp_p
     err = capsys.readouterr().err.strip()
     assert err.startswith("error: ") and "m.safetensors: corrupt checkpoint" in err
     assert "\n" not in err
+
+
+def test_nearest_neighbour_baseline(milestone_module):
+    baseline = milestone_module(FOLDER, "mnist_baseline")
+    rng = np.random.default_rng(0)
+    train = rng.integers(0, 256, (50, 28, 28), dtype=np.uint8)
+    labels = np.arange(50) % 10
+    assert np.array_equal(baseline.nearest_neighbour_predict(train, labels, train, chunk=7),
+                          labels)
+    nudged = np.clip(train.astype(int) + rng.integers(-3, 4, train.shape), 0, 255)
+    assert np.array_equal(baseline.nearest_neighbour_predict(train, labels,
+                                                             nudged.astype(np.uint8)), labels)
