@@ -2,7 +2,8 @@
 256 and 1,024: time of a forward and backward pass, and peak memory.
 
 The by-hand version stores the full (batch, heads, T, T) weight matrix for backward;
-SDPA's fused kernel need not. Each measurement runs in a fresh subprocess so its peak
+SDPA's fused kernel need not. A last line times SDPA with dropout on the weights, which
+leaves the fused kernel on CPU. Each measurement runs in a fresh subprocess so its peak
 resident memory (ru_maxrss) is its own; memory is reported above the worker's baseline
 after building the inputs. Prints each time, the ratio hand / SDPA, and the memory.
 
@@ -35,7 +36,8 @@ def worker(kind: str, t: int, batch: int, repeats: int, threads: int) -> None:
         if kind == "hand":
             out, _ = causal_attention(q, k, v)
         else:
-            out = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+            p = 0.1 if kind == "sdpa-dropout" else 0.0
+            out = F.scaled_dot_product_attention(q, k, v, dropout_p=p, is_causal=True)
         out.sum().backward()
 
     base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # inputs built, nothing run
@@ -62,7 +64,8 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--worker", choices=["hand", "sdpa"], help=argparse.SUPPRESS)
+    parser.add_argument("--worker", choices=["hand", "sdpa", "sdpa-dropout"],
+                        help=argparse.SUPPRESS)
     parser.add_argument("--context", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -81,6 +84,11 @@ def main() -> None:
               f"{(hand['peak_kib'] - hand['base_kib']) / 1024:7.1f} MiB, SDPA "
               f"{(sdpa['peak_kib'] - sdpa['base_kib']) / 1024:7.1f} MiB "
               f"(one T x T weight matrix for all heads: {weights_mib:.0f} MiB)")
+    # Why the milestone keeps dropout off the attention weights on CPU.
+    slow = measure("sdpa-dropout", 256, args)
+    fast = measure("sdpa", 256, args)
+    print(f"context   256: SDPA with dropout 0.1 on the weights {slow['seconds'] * 1e3:.1f} ms, "
+          f"without {fast['seconds'] * 1e3:.1f} ms, ratio {slow['seconds'] / fast['seconds']:.1f}")
 
 
 if __name__ == "__main__":
