@@ -9,19 +9,15 @@ leaves the last good results alone and keeps its logs in `.dlip/failed/<mileston
 Scratch folders left by a killed run are cleaned up (and any process still writing to them
 stopped) the next time that milestone runs.
 
-`python -m dlip.publish.runner --notebook NB --out OUT --timeout S` executes one notebook
-with nbclient; the runner calls it as a step subprocess so notebooks get the same timeout,
-capture and memory accounting as scripts.
+This module orchestrates and reports progress; `process_watch` watches and kills a step's
+processes, `run_record` writes what `run.json` says, `run_logs` handles the logs and
+`notebook_step` executes a notebook step.
 """
 
 from __future__ import annotations
 
-import json
-import math
 import os
-import platform
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -29,8 +25,6 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -39,56 +33,25 @@ import psutil
 from dlip.publish import freeze
 from dlip.publish.milestones import discover_milestones, find_milestone
 from dlip.publish.model import Milestone, RunStep
+from dlip.publish.process_watch import ProcessWatch, kill_writers, sigterm_as_interrupt
 from dlip.publish.progress import Progress, format_duration
-from dlip.publish.project import RESULTS_DIRNAME, Project
+from dlip.publish.project import Project
+from dlip.publish.run_logs import cap_log, count_lines, tail_text
+from dlip.publish.run_record import (
+    StepResult,
+    display_command,
+    git_state,
+    last_duration,
+    run_record,
+    step_env,
+    write_json,
+)
 
-RECORD_FORMAT = 1
 LOGS_DIRNAME = "logs"
 FAILED_DIRNAME = "failed"  # under the project's work dir
 FULL_LOGS_DIRNAME = "logs"  # under the project's work dir: untruncated logs of huge output
-LOG_LIMIT_BYTES = 4 << 20  # a committed log keeps this much of its head and tail
 TMP_PREFIX = ".results-tmp-"
 OLD_PREFIX = ".results-old-"
-KILL_GRACE_S = 3.0  # between SIGTERM and SIGKILL
-TAIL_LINES = 15
-VERSIONED_PACKAGES = ("numpy", "torch")
-
-
-@dataclass
-class StepResult:
-    """How one step went; becomes an entry of `run.json`'s `steps`."""
-
-    step: RunStep
-    status: str  # ok | failed | timeout | interrupted | error
-    exit_code: int | None
-    duration_s: float
-    peak_memory_bytes: int
-    log: str  # relative to the results folder
-    output_lines: int = 0
-    output_bytes: int = 0
-    notebook: str | None = None  # the executed notebook, relative to the results folder
-    error: str | None = None
-    log_truncated: bool = False  # the committed log keeps head and tail; see cap_log
-
-    def as_record(self) -> dict[str, Any]:
-        record = {
-            "kind": self.step.kind,
-            "path": self.step.path,
-            "args": list(self.step.args),
-            "command": display_command(self.step),
-            "timeout_s": self.step.timeout,
-            "status": self.status,
-            "exit_code": self.exit_code,
-            "duration_s": round(self.duration_s, 3),
-            "peak_memory_bytes": self.peak_memory_bytes,
-            "log": self.log,
-            "output_lines": self.output_lines,
-            "output_bytes": self.output_bytes,
-            "log_truncated": self.log_truncated,
-        }
-        if self.notebook:
-            record["notebook"] = self.notebook
-        return record
 
 
 @dataclass
@@ -154,7 +117,7 @@ def run_named(project: Project, names: list[str], *, jobs: int = 1) -> int:
         print(problem, file=sys.stderr)
     if errors:
         return 2
-    with _sigterm_as_interrupt():
+    with sigterm_as_interrupt():
         outcomes = run_milestones(project, chosen, jobs=jobs, force=True)
     for outcome in outcomes:
         stream = sys.stdout if outcome.ok else sys.stderr
@@ -224,7 +187,7 @@ def run_milestone(
         clean_scratch(milestone)
         manifest = freeze.input_manifest(project, milestone)
         key = freeze.key_from_manifest(manifest, milestone)
-        commit, dirty = _git_state(project, milestone)  # before the scratch folder exists
+        commit, dirty = git_state(project, milestone)  # before the scratch folder exists
         scratch = Path(tempfile.mkdtemp(prefix=f"{TMP_PREFIX}{os.getpid()}-", dir=milestone.path))
         scratch.chmod(0o755)  # mkdtemp makes it private; results are committed and published
     except OSError as exc:
@@ -237,10 +200,10 @@ def run_milestone(
     results: list[StepResult] = []
     try:
         (scratch / LOGS_DIRNAME).mkdir()
-        env = _step_env(scratch)
+        env = step_env(scratch)
         for index, step in enumerate(milestone.steps, start=1):
             label = f"{milestone.name} [{index}/{len(milestone.steps)}] {step.path}"
-            handle = reporter.start(label, _last_duration(previous, step))
+            handle = reporter.start(label, last_duration(previous, step))
             result = run_step(milestone, step, index, scratch, env, cancel)
             reporter.finish(handle, result.status)
             results.append(result)
@@ -253,24 +216,8 @@ def run_milestone(
         for result in results:
             full = project.work_dir / FULL_LOGS_DIRNAME / milestone.name / Path(result.log).name
             result.log_truncated = cap_log(scratch / result.log, full)
-        record = {
-            "format": RECORD_FORMAT,
-            "milestone": milestone.name,
-            "status": "ok",
-            "key": key,
-            "key_version": freeze.KEY_VERSION,
-            "date": datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z"),
-            "duration_s": round(duration, 3),
-            "peak_memory_bytes": max((r.peak_memory_bytes for r in results), default=0),
-            "commit": commit,
-            "dirty": dirty,
-            "python": platform.python_version(),
-            "packages": {name: _version(name) for name in VERSIONED_PACKAGES},
-            "machine": _machine(),
-            "steps": [r.as_record() for r in results],
-            "manifest": manifest,
-        }
-        _write_json(scratch / freeze.RUN_RECORD, record)
+        record = run_record(milestone, key, duration, results, commit, dirty, manifest)
+        write_json(scratch / freeze.RUN_RECORD, record)
         _replace_results(milestone, scratch)
     except BaseException:
         shutil.rmtree(scratch, ignore_errors=True)
@@ -308,7 +255,7 @@ def run_step(
         notebook_rel = step.path  # results/<same relative path>, where the pages look for it
         (scratch / notebook_rel).parent.mkdir(parents=True, exist_ok=True)
         command = [
-            sys.executable, "-m", "dlip.publish.runner", "--notebook", step.path,
+            sys.executable, "-m", "dlip.publish.notebook_step", "--notebook", step.path,
             "--out", str(scratch / notebook_rel), "--timeout", str(step.timeout),
         ]  # fmt: skip
     else:
@@ -327,13 +274,13 @@ def run_step(
             )
         except OSError as exc:
             return StepResult(step, "error", None, 0.0, 0, log_rel, error=str(exc))
-        watch = _Watch(proc)
+        watch = ProcessWatch(proc)
         try:
             status = watch.wait(step.timeout, cancel or threading.Event())
         except BaseException:
             watch.kill()
             raise
-    lines, size = _count_lines(scratch / log_rel)
+    lines, size = count_lines(scratch / log_rel)
     return StepResult(
         step,
         status,
@@ -345,13 +292,6 @@ def run_step(
         output_bytes=size,
         notebook=notebook_rel if status == "ok" else None,
     )
-
-
-def display_command(step: RunStep) -> list[str]:
-    """The command as a reader would type it in the milestone folder."""
-    if step.kind == "notebook":
-        return ["jupyter", "execute", step.path]
-    return ["python", step.path, *step.args]
 
 
 def clean_scratch(milestone: Milestone) -> None:
@@ -368,153 +308,17 @@ def clean_scratch(milestone: Milestone) -> None:
         owner = _owner_pid(entry.name)
         if owner is not None and owner != os.getpid() and psutil.pid_exists(owner):
             continue  # another dlip is running this milestone right now
-        _kill_writers(entry)
+        kill_writers(entry)
         if entry.name.startswith(OLD_PREFIX) and not milestone.results_dir.exists():
             entry.rename(milestone.results_dir)
         else:
             shutil.rmtree(entry, ignore_errors=True)
 
 
-# --- process handling --------------------------------------------------------------------
-
-
-class _Watch:
-    """Waits for a step's process, sampling the memory of its whole tree, enforcing limits."""
-
-    def __init__(self, proc: subprocess.Popen[bytes]) -> None:
-        self.proc = proc
-        self.peak_rss = 0
-        self.seen: dict[int, psutil.Process] = {}
-        try:
-            self.root: psutil.Process | None = psutil.Process(proc.pid)
-        except psutil.Error:
-            self.root = None
-
-    def wait(self, timeout: float, cancel: threading.Event) -> str:
-        started = time.monotonic()
-        pause = 0.02
-        while not self._reaped():
-            self._sample()
-            elapsed = time.monotonic() - started
-            if elapsed > timeout or cancel.is_set():
-                self.kill()
-                return "timeout" if elapsed > timeout else "interrupted"
-            time.sleep(min(pause, max(0.0, timeout - elapsed) + 0.01))
-            pause = min(pause * 1.5, 0.25)
-        self._kill_leftovers()
-        return "ok" if self.proc.returncode == 0 else "failed"
-
-    def kill(self) -> None:
-        """SIGTERM the process group and every known descendant, then SIGKILL what is left."""
-        self._sample()
-        self._signal_all(signal.SIGTERM)
-        deadline = time.monotonic() + KILL_GRACE_S
-        while time.monotonic() < deadline:
-            if self._reaped() and not self._alive_descendants():
-                break
-            time.sleep(0.05)
-        self._kill_leftovers()
-        if self.proc.returncode is None:
-            self._reap(block=True)
-
-    def _kill_leftovers(self) -> None:
-        self._signal_all(signal.SIGKILL)
-
-    def _signal_all(self, sig: int) -> None:
-        try:
-            os.killpg(self.proc.pid, sig)
-        except (ProcessLookupError, PermissionError):
-            pass
-        for child in self._alive_descendants():
-            try:
-                child.send_signal(sig)
-            except psutil.Error:
-                pass
-
-    def _alive_descendants(self) -> list[psutil.Process]:
-        alive = []
-        for child in self.seen.values():
-            try:
-                if child.is_running() and child.status() != psutil.STATUS_ZOMBIE:
-                    alive.append(child)
-            except psutil.Error:
-                pass
-        return alive
-
-    def _sample(self) -> None:
-        if self.root is None or self.proc.returncode is not None:
-            return
-        total = 0
-        try:
-            family = [self.root, *self.root.children(recursive=True)]
-        except psutil.Error:
-            return
-        for p in family:
-            if p.pid != self.proc.pid:
-                self.seen.setdefault(p.pid, p)
-            try:
-                total += p.memory_info().rss
-            except psutil.Error:
-                pass
-        self.peak_rss = max(self.peak_rss, total)
-
-    def _reaped(self) -> bool:
-        return self.proc.returncode is not None or self._reap(block=False)
-
-    def _reap(self, block: bool) -> bool:
-        """Reap the child with wait4, which also reports its peak memory."""
-        try:
-            pid, status, usage = os.wait4(self.proc.pid, 0 if block else os.WNOHANG)
-        except ChildProcessError:
-            self.proc.poll()
-            return self.proc.returncode is not None
-        if pid == 0:
-            return False
-        self.proc.returncode = os.waitstatus_to_exitcode(status)
-        scale = 1 if sys.platform == "darwin" else 1024  # bytes on macOS, KiB on Linux
-        self.peak_rss = max(self.peak_rss, usage.ru_maxrss * scale)
-        return True
-
-
-def _kill_writers(scratch: Path) -> None:
-    """Kill processes left running by a killed dlip whose results folder is `scratch`."""
-    target = str(scratch)
-    for proc in psutil.process_iter(["pid"]):
-        try:
-            if proc.pid == os.getpid():
-                continue
-            if proc.environ().get("DLIP_RESULTS_DIR") == target:
-                proc.kill()
-        except psutil.Error:
-            continue
-
-
 def _owner_pid(name: str) -> int | None:
     rest = name.removeprefix(TMP_PREFIX).removeprefix(OLD_PREFIX)
     head = rest.split("-", 1)[0]
     return int(head) if head.isdigit() else None
-
-
-@dataclass
-class _SigtermAsInterrupt:
-    previous: Any = None
-
-    def __enter__(self) -> None:
-        if threading.current_thread() is threading.main_thread():
-            self.previous = signal.signal(signal.SIGTERM, _raise_interrupt)
-
-    def __exit__(self, *exc: object) -> None:
-        if self.previous is not None:
-            signal.signal(signal.SIGTERM, self.previous)
-
-
-def _sigterm_as_interrupt() -> _SigtermAsInterrupt:
-    """While running, SIGTERM (a cancelled CI job) cleans up like Ctrl-C does."""
-    return _SigtermAsInterrupt()
-
-
-def _raise_interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
 
 
 # --- results folder ----------------------------------------------------------------------
@@ -568,127 +372,6 @@ def _failed_outcome(
     )
 
 
-def cap_log(log: Path, full_copy: Path, limit: int = LOG_LIMIT_BYTES) -> bool:
-    """Shrink a huge log to its first and last `limit / 2` bytes, cut at line ends.
-
-    Results are committed to git, which should not carry 100 MB of output; the full log is
-    moved to `full_copy` (in the untracked work dir) on the machine that ran it.
-    Returns whether the log was cut.
-    """
-    size = log.stat().st_size
-    if size <= limit:
-        return False
-    full_copy.parent.mkdir(parents=True, exist_ok=True)
-    shutil.move(str(log), str(full_copy))
-    half = limit // 2
-    with open(full_copy, "rb") as src, open(log, "wb") as out:
-        head = src.read(half)
-        head = head[: head.rfind(b"\n") + 1] or head
-        src.seek(size - half)
-        tail = src.read()
-        tail = tail[tail.find(b"\n") + 1 :] or tail
-        cut = size - len(head) - len(tail)
-        out.write(head)
-        out.write(
-            f"[dlip: {cut} bytes of output cut here to keep the results small; the full log "
-            f"was kept on the machine that ran it, as {full_copy.name}]\n".encode()
-        )
-        out.write(tail)
-    return True
-
-
-def tail_text(path: Path, lines: int = TAIL_LINES, max_bytes: int = 8192) -> str:
-    """The last lines of a (possibly huge) text file, read from its end."""
-    try:
-        with open(path, "rb") as f:
-            f.seek(0, os.SEEK_END)
-            size = f.tell()
-            f.seek(max(0, size - max_bytes))
-            data = f.read()
-    except OSError:
-        return ""
-    text = data.decode("utf-8", errors="replace")
-    return "\n".join(text.rstrip("\n").splitlines()[-lines:])
-
-
-def _count_lines(path: Path) -> tuple[int, int]:
-    lines = size = 0
-    last = b"\n"
-    with open(path, "rb") as f:
-        while chunk := f.read(1 << 20):
-            lines += chunk.count(b"\n")
-            size += len(chunk)
-            last = chunk[-1:]
-    return lines + (last != b"\n"), size
-
-
-# --- environment and provenance ------------------------------------------------------------
-
-
-def _step_env(scratch: Path) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        DLIP_RESULTS_DIR=str(scratch),
-        DLIP_SEED="0",
-        MPLBACKEND="Agg",
-        PYTHONHASHSEED="0",
-        PYTHONUNBUFFERED="1",
-    )
-    return env
-
-
-def _last_duration(previous: dict[str, Any] | None, step: RunStep) -> float | None:
-    if not previous:
-        return None
-    for entry in previous.get("steps") or []:
-        if isinstance(entry, dict) and entry.get("path") == step.path:
-            value = entry.get("duration_s")
-            return float(value) if isinstance(value, (int, float)) else None
-    return None
-
-
-def _git_state(project: Project, milestone: Milestone) -> tuple[str | None, bool | None]:
-    """The commit the run started from, and whether the milestone's inputs differ from it."""
-
-    def git(*args: str) -> str | None:
-        try:
-            out = subprocess.run(
-                ["git", "-C", str(project.root), *args],
-                capture_output=True, text=True, timeout=30, check=False,
-            )  # fmt: skip
-        except (OSError, subprocess.TimeoutExpired):
-            return None
-        return out.stdout if out.returncode == 0 else None
-
-    head = git("rev-parse", "HEAD")
-    if head is None:
-        return None, None
-    rel = milestone.path.relative_to(project.root).as_posix()
-    specs = [rel, f":(exclude){rel}/{RESULTS_DIRNAME}"]
-    specs += [f":(glob){pattern}" for pattern in milestone.inputs]
-    status = git("status", "--porcelain", "--", *specs)
-    return head.strip(), bool(status and status.strip())
-
-
-def _version(package: str) -> str | None:
-    try:
-        return metadata.version(package)
-    except metadata.PackageNotFoundError:
-        return None
-
-
-def _machine() -> dict[str, Any]:
-    return {
-        "platform": platform.platform(),
-        "machine": platform.machine(),
-        "cpu_count": os.cpu_count(),
-    }
-
-
-def _write_json(path: Path, data: dict[str, Any]) -> None:
-    path.write_text(json.dumps(data, indent=2, sort_keys=False) + "\n", encoding="utf-8")
-
-
 def _safe_name(rel: str) -> str:
     return "".join(c if c.isalnum() or c in "._-" else "_" for c in rel)
 
@@ -704,48 +387,7 @@ def _display(project: Project, path: Path) -> str:
         return str(path)
 
 
-# --- notebook step -----------------------------------------------------------------------
+if __name__ == "__main__":  # the notebook step's former address, for runs started before
+    from dlip.publish.notebook_step import main
 
-
-def _execute_notebook(notebook: Path, out: Path, timeout: float) -> int:
-    """Execute a notebook with nbclient in the current directory; save it executed."""
-    import nbformat
-    from nbclient import NotebookClient
-    from nbclient.exceptions import CellExecutionError
-
-    nb = nbformat.read(notebook, as_version=4)
-    client = NotebookClient(
-        nb,
-        timeout=max(1, math.ceil(timeout)),
-        kernel_name="python3",
-        resources={"metadata": {"path": str(Path.cwd())}},
-    )
-    error = None
-    try:
-        client.execute()
-    except Exception as exc:  # a failing cell, a dead kernel, a cell timeout
-        error = exc if isinstance(exc, CellExecutionError) else f"{type(exc).__name__}: {exc}"
-    for cell in nb.cells:
-        for output in cell.get("outputs", []):
-            if output.get("output_type") == "stream":
-                print(output.get("text", ""), end="", flush=True)
-    nbformat.write(nb, out)
-    if error is not None:
-        print(str(error), file=sys.stderr, flush=True)
-        return 1
-    return 0
-
-
-def _main(argv: list[str] | None = None) -> int:
-    import argparse
-
-    parser = argparse.ArgumentParser(description="Execute one notebook step (used by dlip run).")
-    parser.add_argument("--notebook", type=Path, required=True)
-    parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--timeout", type=float, required=True)
-    args = parser.parse_args(argv)
-    return _execute_notebook(args.notebook, args.out, args.timeout)
-
-
-if __name__ == "__main__":
-    sys.exit(_main())
+    sys.exit(main())
