@@ -20,7 +20,7 @@ class GPTConfig:
     n_layers: int
     dropout: float = 0.0  # on embeddings, attention output and feed-forward output
     # On the attention weights themselves. Separate because on CPU, SDPA with dropout
-    # leaves its fused kernel and runs about ten times slower (benchmarks/gpt_attention.py).
+    # leaves its fused kernel and runs a few times slower (benchmarks/gpt_attention.py).
     attn_dropout: float = 0.0
     qkv_bias: bool = False
     tie_weights: bool = True
