@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from dlip.publish.model import Milestone, Problem
-from dlip.publish.project import RESULTS_DIRNAME, Project
+from dlip.publish.project import RESULTS_DIRNAME, Project, is_inside
 
 KEY_VERSION = "dlip-freeze-1"
 RUN_RECORD = "run.json"
@@ -78,7 +78,7 @@ def declared_input_files(project: Project, milestone: Milestone) -> list[tuple[s
     found: dict[str, Path] = {}
     for pattern in milestone.inputs:
         for match in root.glob(pattern):
-            if not _inside(root, match):
+            if not is_inside(match, root):
                 continue  # a glob or symlink that leads out of the repo is never an input
             if match.is_dir():
                 prefix = match.relative_to(root).as_posix()
@@ -205,10 +205,3 @@ def _is_top_skipped(name: str) -> bool:
 def _skipped_file(name: str) -> bool:
     return any(fnmatch.fnmatchcase(name, pattern) for pattern in SKIPPED_FILES)
 
-
-def _inside(root: Path, path: Path) -> bool:
-    try:
-        path.resolve().relative_to(root.resolve())
-    except ValueError:
-        return False
-    return True

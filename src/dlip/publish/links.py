@@ -21,6 +21,7 @@ from pathlib import Path
 from urllib.parse import quote, unquote
 
 from dlip.publish.model import Problem, Severity
+from dlip.publish.project import is_inside
 
 MAX_ASSET_BYTES = 50 * 1024 * 1024  # larger files are not copied into the site
 SCHEME_RE = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:|^//")
@@ -265,7 +266,7 @@ class LinkRewriter:
         hit = self.sitemap.lookup(rel)
         if hit is not None:
             return hit, None
-        if not _inside(self.sitemap.root, path):
+        if not is_inside(path, self.sitemap.root):
             return None, "leads outside the repo (through a link); refused and not copied"
         if any(part.startswith(".") for part in rel.split("/")):
             return None, "points into a hidden folder, which is not published"
@@ -369,14 +370,6 @@ def _norm(repo_rel: str) -> str:
 def _is_external(target: str) -> bool:
     return bool(SCHEME_RE.match(target)) or target.startswith("#") or not target.strip()
 
-
-def _inside(root: Path, path: Path) -> bool:
-    """True when the real file (symlinks followed) lives inside the repo."""
-    try:
-        path.resolve().relative_to(root.resolve())
-    except ValueError:
-        return False
-    return True
 
 
 def _case_insensitive(root: Path, rel: str) -> Path | None:

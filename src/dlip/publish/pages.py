@@ -24,7 +24,7 @@ from dlip.publish.glue import Glue
 from dlip.publish.links import LinkRewriter, SiteMap
 from dlip.publish.model import Milestone, Post, Problem, Severity
 from dlip.publish.posts import post_url_path, published
-from dlip.publish.project import Project
+from dlip.publish.project import Project, is_inside
 
 NAV_FILE = "nav.json"  # in the work dir: the hook reads it to set MkDocs' nav
 MANIFEST_FILE = "generated.json"  # in the work dir: what the last run wrote
@@ -167,7 +167,7 @@ def write_site(project: Project, site: Site) -> tuple[int, int, int]:
     project.work_dir.mkdir(parents=True, exist_ok=True)
     manifest_path = project.work_dir / MANIFEST_FILE
     previous = _read_manifest(manifest_path)
-    owns_everything = _inside(docs, project.work_dir)
+    owns_everything = is_inside(docs, project.work_dir)
     written = copied = 0
     kept: list[str] = []
     for rel, text in site.pages.items():
@@ -300,13 +300,6 @@ def _rel(project: Project, path: Path) -> str:
     return path.relative_to(project.root).as_posix()
 
 
-def _inside(path: Path, folder: Path) -> bool:
-    try:
-        path.resolve().relative_to(folder.resolve())
-    except ValueError:
-        return False
-    return True
-
 
 def _may_write(rel: str, target: Path, previous: set[str], owns_everything: bool,
                problems: list[Problem]) -> bool:
@@ -378,7 +371,7 @@ def _delete_stale(docs: Path, stale: set[str]) -> int:
             path.unlink()
             deleted += 1
         parent = path.parent
-        while parent != docs and _inside(parent, docs):
+        while parent != docs and is_inside(parent, docs):
             try:
                 parent.rmdir()  # only when empty
             except OSError:

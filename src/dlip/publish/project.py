@@ -56,3 +56,15 @@ class Project:
         if self.user_mkdocs_yml is not None:
             return self.root / "docs"
         return self.work_dir / "docs"
+
+
+def is_inside(path: Path, folder: Path) -> bool:
+    """True when the real file (symlinks followed) lives inside `folder`.
+
+    Every check that keeps the publisher from reading or copying outside the repo uses this.
+    """
+    try:
+        path.resolve().relative_to(folder.resolve())
+    except ValueError:
+        return False
+    return True
