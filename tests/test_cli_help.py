@@ -7,7 +7,8 @@ import sys
 
 import pytest
 
-COMMANDS = [[], ["build"], ["run"], ["check"], ["new", "post"], ["serve"], ["readme"]]
+COMMANDS = [[], ["build"], ["run"], ["check"], ["new", "post"], ["serve"], ["readme"],
+            ["import"]]
 
 
 @pytest.mark.parametrize("words", COMMANDS, ids=lambda w: " ".join(w) or "dlip")

@@ -1,4 +1,4 @@
-"""The publisher's subcommands: build, run, check, new post, serve.
+"""The publisher's subcommands: build, run, check, new post, serve, import.
 
 Handlers are thin: they parse, call one function of the pipeline, and turn its result
 into an exit code. The work lives in the `build` and `runner` modules.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from datetime import date
 from pathlib import Path
 
 from dlip.publish.project import Project
@@ -86,6 +87,20 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     return serve(Project.at(args.repo), dev_addr=args.dev_addr)
 
 
+def _cmd_import(args: argparse.Namespace) -> int:
+    from dlip.publish.vault import import_vault
+
+    return import_vault(Project.at(args.repo), args.vault, folder=args.folder, since=args.since,
+                        dry_run=args.dry_run, force=args.force)
+
+
+def _iso_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-11-25") from None
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "build",
@@ -148,6 +163,27 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     _add_repo_arg(p)
     p.add_argument("--dev-addr", default="127.0.0.1:8000", help="address to serve on")
     p.set_defaults(handler=_cmd_serve)
+
+    p = subparsers.add_parser(
+        "import",
+        help="copy dated notes from an Obsidian vault into daily-blog/",
+        description="Import notes from an Obsidian vault as daily posts. A note opts in with "
+        "'publish: true' in its front matter or by living under --folder; its date comes from "
+        "its file name (YYYY-MM-DD Title.md) or a 'date:' field. Embedded attachments are "
+        "copied into daily-blog/assets/. Re-importing an unchanged note changes nothing; a post "
+        "edited in the repo is kept unless --force. Nothing is written if any note has an "
+        "error.",
+    )
+    _add_repo_arg(p)
+    p.add_argument("vault", type=Path, help="the Obsidian vault folder")
+    p.add_argument("--folder", metavar="SUBDIR", help="every dated note under this vault "
+                   "folder is imported, publish flag or not")
+    p.add_argument("--since", type=_iso_date, metavar="YYYY-MM-DD",
+                   help="only notes dated on or after this day")
+    p.add_argument("--dry-run", action="store_true", help="print what would happen; write nothing")
+    p.add_argument("--force", action="store_true",
+                   help="overwrite posts edited in the repo since their import")
+    p.set_defaults(handler=_cmd_import)
 
 
 if __name__ == "__main__":  # pragma: no cover
