@@ -14,10 +14,18 @@ from pathlib import Path
 from dlip.publish.project import Project
 
 
+def _repo_folder(text: str) -> Path:
+    """--repo must name an existing folder: no command creates a repo by accident."""
+    path = Path(text)
+    if not path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text}: no such folder")
+    return path
+
+
 def _add_repo_arg(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--repo",
-        type=Path,
+        type=_repo_folder,
         default=Path("."),
         help="the learning-in-public repo (default: the current directory)",
     )
@@ -46,9 +54,6 @@ def _cmd_readme(args: argparse.Namespace) -> int:
     from dlip.publish.readme import write_roadmap
 
     project = Project.at(args.repo)
-    if not project.root.is_dir():
-        print(f"error: {project.root}: no such folder", file=sys.stderr)
-        return 1
     inventory = discover(project)
     try:
         path, what = write_roadmap(project, inventory.milestones)
