@@ -45,3 +45,18 @@ def test_missing_repo_is_one_line_and_creates_nothing(
     assert f"{missing}: no such folder" in out.stderr
     assert "Traceback" not in out.stderr
     assert not missing.exists()
+
+
+def test_a_closed_pipe_ends_quietly() -> None:
+    """`dlip dataset card DIR | head` must not end in a BrokenPipeError traceback."""
+    script = (
+        "import sys, dlip.cli, dlip.publish.commands as commands\n"
+        "def reader_gone(args):\n"
+        "    raise BrokenPipeError(32, 'Broken pipe')\n"
+        "commands._cmd_check = reader_gone\n"
+        "sys.exit(dlip.cli.main(['check']))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         check=False, timeout=60)
+    assert out.returncode == 1
+    assert out.stderr == ""
