@@ -105,10 +105,12 @@ def card_markdown(card: dict) -> str:
     """The card as a Markdown page."""
     tok = card["tokenizer"]
     cuts = card["cuts"]
+    n_symbols = len(card["symbols"])
     out = [
         f"# {card['title']}",
         "",
-        f"{card['bars_total']:,} bars of {len(card['symbols'])} symbols, one token per bar "
+        f"{card['bars_total']:,} bars of {n_symbols} symbol{'' if n_symbols == 1 else 's'}, "
+        "one token per bar "
         f"from a vocabulary of {card['vocab_size']} (tokenizer `{card['tokenizer_version']}`). "
         f"Content hash `{card['content_hash'][:16]}`.",
         "",

@@ -13,6 +13,10 @@ from pathlib import Path
 BAD_INPUT = 2
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def _fail(message: str) -> int:
     for line in message.splitlines():
         print(f"error: {line}", file=sys.stderr)
@@ -28,7 +32,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
     except MarketDataError as exc:
         return _fail(exc.summary() + "\nnothing was written")
     dropped = sum(len(s["dropped_rows"]) for s in ds.meta["sources"])
-    print(f"wrote {args.out}: {len(ds.table):,} bars, {len(ds.symbols)} symbols "
+    print(f"wrote {args.out}: {len(ds.table):,} bars, {_count(len(ds.symbols), 'symbol')} "
           f"({', '.join(ds.symbols)}), vocabulary {ds.tokenizer.vocab_size}, "
           f"hash {ds.meta['content_hash'][:16]}")
     for s in ds.meta["sources"]:
@@ -98,6 +102,9 @@ def _cmd_show(args: argparse.Namespace) -> int:
               f"L {r.low:10.4f}  C {r.close:10.4f}  {r.token:4d}  {r.split:7s}  {words}")
     if args.plot:
         from dlip.market.plots import chart_with_tokens
+
+        if not args.plot.parent.is_dir():
+            return _fail(f"{args.plot}: folder {args.plot.parent} does not exist")
 
         if len(rows) > 400:
             print(f"plotting the last 400 of {len(rows)} bars", file=sys.stderr)
