@@ -24,16 +24,18 @@ check: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks code
 
-# Debian packages: Chromium for the browser tests, full Fashion-MNIST for milestones 001-002.
+# Debian packages: Chromium for the browser tests (Google Chrome also does), full Fashion-MNIST
+# for milestones 001-002.
 # Installed only where this machine can (root with apt-get, or passwordless sudo on CI);
 # otherwise the tests say what is missing.
 system-deps:
-	@need=""; command -v chromium >/dev/null 2>&1 || need="chromium"; \
+	@need=""; command -v chromium >/dev/null 2>&1 || command -v google-chrome >/dev/null 2>&1 || need="chromium"; \
 	[ -d /usr/share/datasets/fashion-mnist ] || need="$$need dataset-fashion-mnist"; \
 	if [ -n "$$need" ]; then \
 	  su=""; [ "$$(id -u)" = 0 ] || { [ "$$CI" = true ] && sudo -n true 2>/dev/null && su="sudo -n"; }; \
 	  if { [ "$$(id -u)" = 0 ] || [ -n "$$su" ]; } && command -v apt-get >/dev/null 2>&1; then \
-	    $$su apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$su apt-get install -y -qq $$need >/dev/null; \
+	    { $$su apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$su apt-get install -y -qq $$need >/dev/null; } \
+	      || echo "could not install:$$need (the tests that need them will say so)"; \
 	  else echo "missing Debian packages:$$need (install them to run every test)"; fi; fi
 
 test: $(STAMP) system-deps

@@ -53,7 +53,9 @@ def _unavailable(reason: str) -> None:
 
 
 def _chromium() -> str:
-    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    # Debian's chromium here; GitHub's Ubuntu runners ship Google Chrome instead.
+    names = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+    path = next((found for name in names if (found := shutil.which(name))), None)
     if path is None:
         _unavailable("no `chromium` on PATH (Debian package `chromium`; `make test` installs it)")
     return path
