@@ -16,6 +16,7 @@ from pathlib import Path
 
 import feedparser
 import pytest
+from repo_files import dlip
 
 XSS = "<script>alert(1)</script>"
 
@@ -31,11 +32,6 @@ out.mkdir(parents=True, exist_ok=True)
 (out / "curve.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"/>')
 print("trained 3 epochs; sneaky output: </details>''' + XSS + '''")
 '''
-
-
-def dlip(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "dlip.cli", *args], cwd=cwd,
-                          capture_output=True, text=True, check=False, timeout=300)
 
 
 def make_repo(root: Path) -> Path:

@@ -3,19 +3,9 @@ last line sums up what was checked."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
-
-def dlip(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "dlip.cli", *args], capture_output=True,
-                          text=True, check=False, timeout=300)
-
-
-def write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
+from repo_files import dlip, write
 
 
 def make_repo(root: Path) -> Path:

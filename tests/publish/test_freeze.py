@@ -9,19 +9,12 @@ import shutil
 from dataclasses import replace
 from pathlib import Path
 
+from repo_files import write
+
 from dlip.publish import freeze
 from dlip.publish.milestones import discover_milestones
 from dlip.publish.model import Milestone
 from dlip.publish.project import Project
-
-
-def write(path: Path, text: str | bytes) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(text, bytes):
-        path.write_bytes(text)
-    else:
-        path.write_text(text, encoding="utf-8")
-    return path
 
 
 def make_repo(root: Path) -> Project:

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from repo_files import dlip
 
 from dlip.publish.glue import Glue, text_start_line
 from dlip.publish.model import Milestone, Problem
@@ -84,11 +83,6 @@ def test_text_start_line_finds_the_body_in_its_file(tmp_path: Path) -> None:
 
 
 # --- through the CLI -------------------------------------------------------------------
-
-
-def dlip(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "dlip.cli", *args], capture_output=True,
-                          text=True, check=False, timeout=300)
 
 
 @pytest.fixture

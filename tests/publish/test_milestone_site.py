@@ -8,26 +8,15 @@ from __future__ import annotations
 
 import posixpath
 import re
-import subprocess
-import sys
 from html import unescape
 from pathlib import Path
 from urllib.parse import unquote
 
 import nbformat
 import pytest
+from repo_files import dlip, write
 
 PAGE = "code/000_demo/index.html"
-
-
-def dlip(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "dlip.cli", *args], capture_output=True,
-                          text=True, check=False, timeout=300)
-
-
-def write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
 
 
 TABLES = """\

@@ -5,15 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from repo_files import write
 
 from dlip.publish.milestones import discover_milestones, find_milestone
 from dlip.publish.project import Project
-
-
-def write(path: Path, text: str = "") -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return path
 
 
 def test_folders_sorted_by_number_with_titles_from_readme_or_slug(tmp_path: Path) -> None:

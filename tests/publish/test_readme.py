@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from repo_files import dlip
 
 from dlip.publish.milestones import discover_milestones
 from dlip.publish.project import Project
@@ -15,11 +14,6 @@ from dlip.publish.readme import END, START, block_span, roadmap_lines, without_b
 
 BEFORE = "# My log\n\nIntro.\n\n## Roadmap\n\n"
 AFTER = "\n\n## Licence\n\nMIT.\n"
-
-
-def dlip(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "dlip.cli", *args], capture_output=True,
-                          text=True, check=False, timeout=300)
 
 
 def milestone(root: Path, name: str, yml: str, metrics: dict | None = None) -> None:

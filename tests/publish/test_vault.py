@@ -3,27 +3,17 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from datetime import date
 from pathlib import Path
 
 import pytest
+from repo_files import dlip, write
 
 from dlip.publish.posts import read_post
 from dlip.publish.project import Project
 from dlip.publish.vault import import_vault
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
-
-
-def write(path: Path, content: str | bytes) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(content, bytes):
-        path.write_bytes(content)
-    else:
-        path.write_text(content, encoding="utf-8")
-    return path
 
 
 def make_vault(root: Path) -> Path:
@@ -151,8 +141,7 @@ def test_every_bad_note_is_reported_and_nothing_is_written(
 
 
 def test_missing_vault_is_one_line_error(tmp_path: Path) -> None:
-    out = subprocess.run([sys.executable, "-m", "dlip.cli", "import", str(tmp_path / "nope"),
-                          "--repo", str(tmp_path)], capture_output=True, text=True, check=False)
+    out = dlip("import", str(tmp_path / "nope"), "--repo", str(tmp_path))
     assert out.returncode == 1
     assert out.stderr.strip() == f"error: {tmp_path / 'nope'}: vault folder not found"
 
@@ -160,10 +149,6 @@ def test_missing_vault_is_one_line_error(tmp_path: Path) -> None:
 def test_end_to_end_import_then_check_passes(tmp_path: Path) -> None:
     vault, repo = make_vault(tmp_path / "vault"), tmp_path / "repo"
     repo.mkdir()
-
-    def dlip(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "dlip.cli", *args], capture_output=True,
-                              text=True, check=False, timeout=300)
 
     imported = dlip("import", str(vault), "--folder", "Blog", "--repo", str(repo))
     assert imported.returncode == 0, imported.stderr

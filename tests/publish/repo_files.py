@@ -1,0 +1,26 @@
+"""Helpers the publisher tests share: lay out files of a sample repo and run the real CLI.
+
+Importable from test modules because pyproject.toml puts tests/publish on pytest's pythonpath.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+
+def write(path: Path, text: str | bytes = "") -> Path:
+    """Write text (UTF-8) or raw bytes to path, creating parent folders; return the path."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text, encoding="utf-8")
+    return path
+
+
+def dlip(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """Run `python -m dlip.cli ARGS` as a user would, capturing its output; never raises on exit."""
+    return subprocess.run([sys.executable, "-m", "dlip.cli", *args], cwd=cwd,
+                          capture_output=True, text=True, check=False, timeout=300)
