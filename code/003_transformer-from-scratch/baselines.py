@@ -1,9 +1,10 @@
-"""Count-based baselines on the held-out text, in bits per byte.
+"""Count-based baselines on the validation and test text, in bits per byte.
 
 What can a model do with no learning beyond counting? A unigram model knows only how
 common each byte is. A Kneser-Ney n-gram model of order n predicts each byte from the
 n - 1 bytes before it. These are the numbers the GPT has to beat on exactly the same
-held-out bytes (the last tenth of the corpus).
+bytes. Every model is fitted on the training part only; the best order is picked on the
+validation part, and the test part is scored once, for every order, at the end.
 
 Run: python baselines.py [--text PATH] [--max-order 5]
 """
@@ -13,9 +14,8 @@ from __future__ import annotations
 import argparse
 import time
 
-from results_io import VAL_FRACTION, load_corpus, update_metrics, write_text
+from results_io import load_corpus, split_corpus, update_metrics, write_text
 
-from dlip.gpt.data import split_by_position
 from dlip.gpt.ngram import KneserNey, unigram_bits_per_byte
 
 
@@ -26,40 +26,52 @@ def main() -> None:
     args = parser.parse_args()
 
     data, sha = load_corpus(args.text)
-    train, val = split_by_position(data, VAL_FRACTION)
+    train, val, test = split_corpus(data)
     print(f"corpus: {len(data):,} bytes (sha256 {sha[:16]}...)")
-    print(f"train: {len(train):,} bytes, held out: {len(val):,} bytes")
+    print(f"train: {len(train):,} bytes, validation: {len(val):,}, test: {len(test):,}")
 
-    rows = [("unigram (add-one)", 1, unigram_bits_per_byte(train, val), 0.0)]
-    print(f"unigram (add-one)       {rows[0][2]:.3f} bits/byte")
+    # (name, order, validation bits, test bits)
+    rows = [("unigram (add-one)", 1, unigram_bits_per_byte(train, val),
+             unigram_bits_per_byte(train, test))]
+    print(f"unigram (add-one)       validation {rows[0][2]:.3f}  test {rows[0][3]:.3f} bits/byte")
     for order in range(2, args.max_order + 1):
         t0 = time.perf_counter()
         model = KneserNey(train, order)
-        # The held-out text follows the training text: its first bytes get that context.
-        bits = model.bits_per_byte(val, history=train[-(order - 1) :])
+        # Each part follows the text before it: its first bytes get that text as context.
+        k = order - 1
+        val_bits = model.bits_per_byte(val, history=train[-k:])
+        test_bits = model.bits_per_byte(test, history=val[-k:])
         seconds = time.perf_counter() - t0
-        rows.append((f"{order}-gram Kneser-Ney", order, bits, seconds))
-        print(f"{order}-gram Kneser-Ney      {bits:.3f} bits/byte  ({seconds:.1f} s)")
+        rows.append((f"{order}-gram Kneser-Ney", order, val_bits, test_bits))
+        print(f"{order}-gram Kneser-Ney      validation {val_bits:.3f}  test {test_bits:.3f} "
+              f"bits/byte  ({seconds:.1f} s)")
 
-    best_name, best_order, best_bits, _ = min(rows, key=lambda r: r[2])
+    # The choice of order is made on validation; its test score is reported as it falls.
+    best_name, best_order, best_val, best_test = min(rows, key=lambda r: r[2])
     lines = [
-        "| model | context (bytes) | held-out bits per byte |",
-        "|---|---:|---:|",
-        *(f"| {name} | {order - 1} | {bits:.3f} |" for name, order, bits, _ in rows),
+        "| model | context (bytes) | validation bits per byte | test bits per byte |",
+        "|---|---:|---:|---:|",
+        *(f"| {name} | {order - 1} | {v:.3f} | {t:.3f} |" for name, order, v, t in rows),
+        "",
+        f"Best on validation: {best_name}.",
     ]
-    table = "\n".join(lines) + "\n"
-    write_text("ngram_baselines.md", table)
-    print(f"best: {best_name} at {best_bits:.3f} bits/byte")
+    write_text("ngram_baselines.md", "\n".join(lines) + "\n")
+    print(f"best on validation: {best_name} at {best_val:.3f} bits/byte "
+          f"(test: {best_test:.3f})")
 
-    metrics = {
-        f"ngram_order{order}_val_bits_per_byte": round(bits, 4) for _, order, bits, _ in rows
-    }
+    metrics = {}
+    for _, order, v, t in rows:
+        metrics[f"ngram_order{order}_val_bits_per_byte"] = round(v, 4)
+        metrics[f"ngram_order{order}_test_bits_per_byte"] = round(t, 4)
     metrics |= {
-        "best_ngram_val_bits_per_byte": round(best_bits, 4),
+        "best_ngram_val_bits_per_byte": round(best_val, 4),
+        "best_ngram_test_bits_per_byte": round(best_test, 4),
         "best_ngram_order": best_order,
         "corpus_sha256": sha,
         "corpus_bytes": len(data),
+        "train_bytes": len(train),
         "val_bytes": len(val),
+        "test_bytes": len(test),
     }
     update_metrics(metrics)
 

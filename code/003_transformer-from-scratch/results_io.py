@@ -14,10 +14,18 @@ import os
 import sys
 from pathlib import Path
 
+from dlip.gpt.data import split_three_by_position
+
 HERE = Path(__file__).resolve().parent
 DEFAULT_CORPUS = HERE / "data" / "python-reference.txt"
 CHECKPOINT_DIR = HERE / "results-local" / "checkpoint"
-VAL_FRACTION = 0.1  # the last tenth of the text, by position, is held out
+VAL_FRACTION = 0.1  # by position: the first 80% trains, the next tenth validates,
+TEST_FRACTION = 0.1  # the last tenth is the test, scored once at the end
+
+
+def split_corpus(data: bytes) -> tuple[bytes, bytes, bytes]:
+    """(train, validation, test): the one split every script in this folder uses."""
+    return split_three_by_position(data, VAL_FRACTION, TEST_FRACTION)
 
 
 def results_dir() -> Path:

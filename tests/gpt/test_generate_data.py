@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from dlip.gpt.config import preset
-from dlip.gpt.data import TokenWindows, split_by_position
+from dlip.gpt.data import TokenWindows, split_by_position, split_three_by_position
 from dlip.gpt.generate import filter_logits, generate
 from dlip.gpt.model import GPTModel
 from dlip.gpt.train import sum_nll
@@ -29,6 +29,18 @@ def test_split_by_position_keeps_order_and_cuts_at_a_line():
     assert train + val == data
     assert train.endswith(b"\n") and val.startswith(b"line ")
     assert 0.08 < len(val) / len(data) < 0.12
+
+
+def test_split_three_by_position_keeps_order_and_sizes():
+    data = b"".join(b"line %d\n" % i for i in range(1000))
+    train, val, test = split_three_by_position(data, 0.1, 0.1)
+    assert train + val + test == data
+    for part in (train, val):
+        assert part.endswith(b"\n")
+    assert val.startswith(b"line ") and test.startswith(b"line ")
+    assert 0.09 < len(val) / len(data) < 0.11 and 0.09 < len(test) / len(data) < 0.11
+    with pytest.raises(ValueError, match="sum below 1"):
+        split_three_by_position(data, 0.5, 0.5)
 
 
 def test_filter_logits_top_k_and_top_p():

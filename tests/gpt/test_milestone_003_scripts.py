@@ -14,6 +14,7 @@ import pytest
 
 FOLDER = Path(__file__).resolve().parents[2] / "code" / "003_transformer-from-scratch"
 CONTRACT = ("val_bits_per_byte", "best_ngram_val_bits_per_byte", "best_ngram_order",
+            "test_bits_per_byte", "best_ngram_test_bits_per_byte",
             "params", "train_tokens_per_second")
 
 
@@ -51,6 +52,13 @@ def test_scripts_write_the_contract_metrics_and_figures(milestone: Path):
     for name in CONTRACT:
         assert name in metrics, name
     assert metrics["best_ngram_order"] in range(1, 6)
+    # The best order is chosen on validation, and its test score is that order's own.
+    order = metrics["best_ngram_order"]
+    assert metrics["best_ngram_val_bits_per_byte"] == min(
+        metrics[f"ngram_order{n}_val_bits_per_byte"] for n in range(1, 6))
+    assert metrics["best_ngram_test_bits_per_byte"] == metrics[
+        f"ngram_order{order}_test_bits_per_byte"]
+    assert metrics["train_bytes"] + metrics["val_bytes"] + metrics["test_bytes"] == 30_000
     assert metrics["train_steps"] == 3
     for name in ("learning_curves.png", "attention_heads.png", "samples.txt", "summary.md",
                  "ngram_baselines.md"):

@@ -6,6 +6,8 @@ the context gives disjoint windows, a smaller stride overlapping ones.
 
 The split is by position: the first part of the text trains, the last part validates.
 Nothing is shuffled across that boundary, so no validation sentence leaks into training.
+`split_three_by_position` cuts once more: train, then validation (for every choice made
+while developing), then test (scored once, at the end).
 """
 
 from __future__ import annotations
@@ -22,6 +24,20 @@ def split_by_position(data: bytes, val_fraction: float) -> tuple[bytes, bytes]:
     newline = data.find(b"\n", cut)
     cut = newline + 1 if newline != -1 else cut
     return data[:cut], data[cut:]
+
+
+def split_three_by_position(
+    data: bytes, val_fraction: float, test_fraction: float
+) -> tuple[bytes, bytes, bytes]:
+    """Cut `data` into (train, val, test) in that order, each cut at a line boundary."""
+    if not (val_fraction > 0.0 and test_fraction > 0.0 and val_fraction + test_fraction < 1.0):
+        raise ValueError(
+            f"need val_fraction, test_fraction > 0 with a sum below 1, "
+            f"got {val_fraction} and {test_fraction}"
+        )
+    rest, test = split_by_position(data, test_fraction)
+    train, val = split_by_position(rest, val_fraction * len(data) / len(rest))
+    return train, val, test
 
 
 class TokenWindows(Dataset):
