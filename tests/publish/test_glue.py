@@ -39,6 +39,17 @@ def test_values_are_formatted_once_and_marked_live(tmp_path: Path) -> None:
     assert ">a\\_b\\*c&lt;d&gt;</span>" in glue.fill("{{ metric 000 label }}", tmp_path, problems)
 
 
+def test_percent_shows_a_fraction_as_a_percentage(tmp_path: Path) -> None:
+    glue = Glue([frozen_milestone(tmp_path)])
+    problems: list[Problem] = []
+    out = glue.fill("{{ metric 000 acc percent }}", tmp_path / "post.md", problems)
+    assert problems == [] and ">91.23%</span>" in out
+    glue.fill("{{ metric 000 label percent }} {{ metric 000 acc percents }}",
+              tmp_path / "post.md", problems)
+    assert len(problems) == 2
+    assert "not a number" in problems[0].reason and "`percent`" in problems[1].reason
+
+
 def test_code_is_left_alone(tmp_path: Path) -> None:
     glue = Glue([frozen_milestone(tmp_path)])
     text = ("Write `{{ metric 000 acc }}` in a post.\n\n```markdown\n{{ metric 000 acc }}\n```\n"

@@ -2,7 +2,8 @@
 
 Posts, READMEs and notes quote a milestone's numbers by name instead of copying them, so
 the text follows the code when it is re-run. The value comes from the milestone's frozen
-`results/metrics.json`, written by `results.format_metric` like everywhere else on the site,
+`results/metrics.json`, written by `results.format_metric` like everywhere else on the site
+(or as a percentage: `{{ metric 001 fashion_cnn_accuracy percent }}`),
 inside a small marked span whose tooltip names the milestone and the date of its run.
 
 A glue that names no milestone or no metric stays as it was written: `dlip build` warns,
@@ -74,12 +75,14 @@ class Glue:
     def value(self, inside: str) -> tuple[str | None, str]:
         """(the HTML for `metric <milestone> <name>`, "") or (None, why it cannot be filled)."""
         from dlip.publish.milestones import find_milestone
-        from dlip.publish.results import format_metric, md_text
+        from dlip.publish.results import format_metric, format_percent, md_text
 
         words = inside.split()
-        if len(words) != 2:
-            return None, "write it as {{ metric <milestone number or folder> <metric name> }}"
-        wanted, name = words
+        if len(words) not in (2, 3) or words[2:] not in ([], ["percent"]):
+            return None, ("write it as {{ metric <milestone number or folder> <metric name> }}"
+                          ", with `percent` after the name to show a fraction as a percentage")
+        wanted, name = words[:2]
+        as_percent = len(words) == 3
         try:
             milestone = find_milestone(self.milestones, wanted)
         except LookupError as exc:
@@ -92,7 +95,9 @@ class Glue:
             return None, (f"{milestone.name} has no metric {name!r} in results/metrics.json "
                           f"(it has {_some(frozen.metrics)})")
         raw = frozen.metrics[name]
-        shown = format_metric(raw)
+        if as_percent and (isinstance(raw, bool) or not isinstance(raw, int | float)):
+            return None, f"{name} is {raw!r}, not a number to show as a percentage"
+        shown = format_percent(raw) if as_percent else format_metric(raw)
         source = f"{name} from {milestone.name}"
         if isinstance(raw, float) and repr(raw) != shown:
             source = f"{name} = {raw!r} from {milestone.name}"  # the digits the page rounds

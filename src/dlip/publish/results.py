@@ -67,6 +67,11 @@ def format_metric(value: Any) -> str:
     return str(value)
 
 
+def format_percent(fraction: float) -> str:
+    """A fraction as a percentage with two decimals (0.97433 -> 97.43%), for prose."""
+    return f"{fraction * 100:.2f}%"
+
+
 def results_markdown(
     project: Project,
     milestone: Milestone,
