@@ -17,7 +17,14 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from dlip.publish import pages_blog, pages_home, pages_milestones, pages_notes, roadmap_chart
+from dlip.publish import (
+    atomic,
+    pages_blog,
+    pages_home,
+    pages_milestones,
+    pages_notes,
+    roadmap_chart,
+)
 from dlip.publish import readme as roadmap_block
 from dlip.publish.feed import FEED_PATH, atom_feed
 from dlip.publish.glue import Glue
@@ -178,7 +185,7 @@ def write_site(project: Project, site: Site) -> tuple[int, int, int]:
         data = text.encode("utf-8")
         if target.is_file() and not target.is_symlink() and _same_bytes(target, data):
             continue
-        _atomic_write(target, data)
+        atomic.write_bytes(target, data)
         written += 1
     for rel, source in site.copies.items():
         target = docs / rel
@@ -190,8 +197,8 @@ def write_site(project: Project, site: Site) -> tuple[int, int, int]:
         _atomic_copy(source, target)
         copied += 1
     deleted = _delete_stale(docs, previous - set(kept))
-    _atomic_write(manifest_path, json.dumps(sorted(kept), indent=0).encode())
-    _atomic_write(project.work_dir / NAV_FILE, json.dumps(site.nav, indent=1).encode())
+    atomic.write_bytes(manifest_path, json.dumps(sorted(kept), indent=0).encode())
+    atomic.write_bytes(project.work_dir / NAV_FILE, json.dumps(site.nav, indent=1).encode())
     return written, copied, deleted
 
 
@@ -335,18 +342,6 @@ def _same_file(source: Path, target: Path) -> bool:
     return a.st_size == b.st_size and a.st_mtime_ns == b.st_mtime_ns and not target.is_symlink()
 
 
-def _atomic_write(target: Path, data: bytes) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if target.is_symlink():
-        target.unlink()
-    fd, tmp = tempfile.mkstemp(prefix=".dlip-", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _atomic_copy(source: Path, target: Path) -> None:

@@ -14,11 +14,10 @@ alone. The site's home page builds its own roadmap, so it drops this block.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from urllib.parse import quote
 
+from dlip.publish import atomic
 from dlip.publish.links import escape_md
 from dlip.publish.model import Milestone, Problem, Severity
 from dlip.publish.project import Project
@@ -134,7 +133,7 @@ def write_roadmap(project: Project, milestones: list[Milestone]) -> tuple[Path |
         return readme, f"no {START} marker; left as it is"
     if fresh == text:
         return readme, "roadmap already up to date"
-    _atomic_write(readme, fresh)
+    atomic.write_text(readme, fresh)
     return readme, f"roadmap updated ({len(milestones)} milestones)"
 
 
@@ -146,14 +145,3 @@ def _read(path: Path) -> str:
     except UnicodeDecodeError as exc:
         raise ValueError(f"not valid UTF-8 (byte {exc.start}); not rewritten") from None
 
-
-def _atomic_write(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=".dlip-", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
-        os.chmod(tmp, path.stat().st_mode & 0o7777)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

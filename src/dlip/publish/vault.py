@@ -22,10 +22,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import sys
-import tempfile
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -34,6 +32,7 @@ from urllib.parse import quote, unquote
 
 import yaml
 
+from dlip.publish import atomic
 from dlip.publish.links import CODE_SPAN_RE, FENCE_RE, INLINE_LINK_RE, SCHEME_RE, WIKILINK_RE
 from dlip.publish.posts import DATED_TITLE_RE, split_front_matter
 from dlip.publish.project import Project, is_inside
@@ -381,28 +380,18 @@ def _apply(project: Project, plan: Plan) -> None:
     posts_dir = project.posts_dir
     assets_dir = posts_dir / ASSETS_DIRNAME
     for name, source in plan.assets.items():
-        _write_atomic(assets_dir / name, source.read_bytes())
+        atomic.write_bytes(assets_dir / name, source.read_bytes())
     for name, text in plan.posts.items():
-        _write_atomic(posts_dir / name, text.encode("utf-8"))
+        atomic.write_bytes(posts_dir / name, text.encode("utf-8"))
     for name in plan.removals:
         (posts_dir / name).unlink(missing_ok=True)
     manifest = {"version": 1, "posts": dict(sorted(plan.manifest.items()))}
     old = posts_dir / MANIFEST_NAME
     new = (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
     if plan.manifest and (not old.is_file() or old.read_bytes() != new):
-        _write_atomic(old, new)
+        atomic.write_bytes(old, new)
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _safe_name(title: str) -> str:
