@@ -11,28 +11,20 @@ import os
 import sys
 from collections.abc import Sequence
 
-# Modules with `register(subparsers)`; each handler returns a process exit code.
-COMMAND_MODULES = (
-    "dlip.publish.commands",
-    "dlip.market.commands",
-)
+from dlip.market import commands as market_commands
+from dlip.publish import commands as publish_commands
+
+# Each registers its subcommands; each handler returns a process exit code.
+COMMAND_MODULES = (publish_commands, market_commands)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    import importlib
-
     parser = argparse.ArgumentParser(
         prog="dlip",
         description="Deep Learning in Public: publish daily posts and milestone results.",
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name == name:  # that area is not written yet
-                continue
-            raise
+    for module in COMMAND_MODULES:
         module.register(subparsers)
     return parser
 
