@@ -114,13 +114,13 @@ def evaluate(dataset, symbols: list[str] | None = None) -> Evaluation:
                     preds[(step, f"{order}-gram a={a:g}")] = ngram_probs(
                         tokens, fit, y_all[fit], ev, prior, order, a)
         val_y = y_all[ends["val"]]
-        best = {}
+        best, best_loss = {}, {}
         for order in ORDERS:
             losses = {a: log_loss(preds[("val", f"{order}-gram a={a:g}")], val_y)
                       for a in STRENGTHS}
             best[order] = min(losses, key=losses.get)
-        order_best = min(ORDERS, key=lambda o: log_loss(
-            preds[("val", f"{o}-gram a={best[o]:g}")], val_y))
+            best_loss[order] = losses[best[order]]
+        order_best = min(ORDERS, key=best_loss.get)
         chosen[target] = (order_best, best[order_best])
         models = {"coin flip": "coin flip", "base rate": "base rate"}
         models |= {f"{o}-gram": f"{o}-gram a={best[o]:g}" for o in ORDERS}

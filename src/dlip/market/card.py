@@ -13,8 +13,14 @@ from dlip.market.splits import SPLITS
 from dlip.market.tokenizer import BODY, GAP, REGIME, VOCAB_SIZE, WICK, describe
 
 
-def _entropy_bits(tokens: np.ndarray) -> float:
-    counts = np.bincount(tokens, minlength=VOCAB_SIZE).astype(float)
+def train_token_counts(table: pd.DataFrame) -> np.ndarray:
+    """How often each token occurs on training bars (warm-up bars carry no token)."""
+    tokens = table["token"].to_numpy()
+    train = (table["split"] == "train").to_numpy() & (tokens >= 0)
+    return np.bincount(tokens[train], minlength=VOCAB_SIZE)
+
+
+def _entropy_bits(counts: np.ndarray) -> float:
     p = counts[counts > 0] / counts.sum()
     return float(-(p * np.log2(p)).sum())
 
@@ -58,9 +64,7 @@ def card_dict(dataset) -> dict:
             "next_range_bucket_shares": [float((r == k).mean()) if len(ex) else None
                                          for k in range(3)],
         }
-    train_tokens = t["token"].to_numpy()[(t["split"] == "train").to_numpy()
-                                         & (t["token"].to_numpy() >= 0)]
-    counts = np.bincount(train_tokens, minlength=VOCAB_SIZE)
+    counts = train_token_counts(t)
     top = np.argsort(-counts, kind="stable")[:10]
     return {
         "title": "Candlestick dataset",
@@ -76,7 +80,7 @@ def card_dict(dataset) -> dict:
         "class_balance": balance,
         "vocab_size": VOCAB_SIZE,
         "tokens_used_in_train": int((counts > 0).sum()),
-        "token_entropy_bits_train": _entropy_bits(train_tokens) if len(train_tokens) else None,
+        "token_entropy_bits_train": _entropy_bits(counts) if counts.any() else None,
         "max_entropy_bits": float(np.log2(VOCAB_SIZE)),
         "top_tokens_train": [
             {"token": int(k), "share": float(counts[k] / max(counts.sum(), 1)),

@@ -43,20 +43,15 @@ def _cmd_build(args: argparse.Namespace) -> int:
     return 0
 
 
-def _load(folder: Path):
-    from dlip.market.dataset import load_dataset
-
-    return load_dataset(folder)
-
-
 def _cmd_card(args: argparse.Namespace) -> int:
     import json
 
     from dlip.market.card import card_dict, card_markdown
+    from dlip.market.dataset import load_dataset
     from dlip.market.errors import MarketDataError
 
     try:
-        card = card_dict(_load(args.dir))
+        card = card_dict(load_dataset(args.dir))
     except MarketDataError as exc:
         return _fail(exc.summary())
     print(json.dumps(card, indent=2) if args.json else card_markdown(card))
@@ -66,11 +61,12 @@ def _cmd_card(args: argparse.Namespace) -> int:
 def _cmd_show(args: argparse.Namespace) -> int:
     import pandas as pd
 
+    from dlip.market.dataset import load_dataset
     from dlip.market.errors import MarketDataError
     from dlip.market.tokenizer import describe
 
     try:
-        ds = _load(args.dir)
+        ds = load_dataset(args.dir)
     except MarketDataError as exc:
         return _fail(exc.summary())
     t = ds.table

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from dlip.market.card import train_token_counts
 from dlip.market.tokenizer import BODY, GAP, VOCAB_SIZE, WICK, CandleTokenizer, compose, decompose
 
 UP, DOWN, FLAT = "#2a9d8f", "#e76f51", "#6c757d"
@@ -95,9 +96,7 @@ def chart_with_tokens(bars: pd.DataFrame, path: Path, title: str = "") -> Path:
 def token_frequencies(table: pd.DataFrame, path: Path) -> Path:
     """How often each token occurs in the training split, sorted, coloured by body."""
     plt = _pyplot()
-    tokens = table["token"].to_numpy()[(table["split"] == "train").to_numpy()
-                                       & (table["token"].to_numpy() >= 0)]
-    counts = np.bincount(tokens, minlength=VOCAB_SIZE)
+    counts = train_token_counts(table)
     order = np.argsort(-counts, kind="stable")
     _, body, *_ = decompose(order)
     palette = [DOWN, "#f4a261", FLAT, "#8ecae6", UP]

@@ -104,7 +104,7 @@ class SyntheticMarket:
         feats = candle_features(*prices.T)
         settings = FeatureSettings()
         fit = feats["valid"] & (np.arange(self.n_bars) < int(self.fit_share * self.n_bars))
-        g, b, u, w, r = CandleTokenizer.fit(feats, fit).components(feats)
+        _, b, u, w, _ = CandleTokenizer.fit(feats, fit).components(feats)
         valid = feats["valid"]
         draws = rng.random(self.n_bars)
         rel = rel.copy()
@@ -118,7 +118,7 @@ class SyntheticMarket:
             if should_rise != (rel[t + 1, 3] > 0) and valid[t + 1]:
                 o, h, lo, c = rel[t + 1]
                 rel[t + 1] = (-o, -lo, -h, -c)  # mirror around the previous close
-                g[t + 1], b[t + 1] = 2 - g[t + 1], 4 - b[t + 1]
+                b[t + 1] = 4 - b[t + 1]
                 u[t + 1], w[t + 1] = w[t + 1], u[t + 1]
         return rel
 

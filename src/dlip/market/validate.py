@@ -54,7 +54,7 @@ def normalize_columns(frame: pd.DataFrame) -> pd.DataFrame:
             out["timestamp"] = out["timestamp"].astype(str) + " " + out["time"].astype(str)
         else:
             out = out.rename(columns={"time": "timestamp"})
-        out = out.drop(columns=[c for c in ("time",) if c in out.columns])
+        out = out.drop(columns="time", errors="ignore")
     return out
 
 
