@@ -74,7 +74,9 @@ def find_milestone(milestones: list[Milestone], name_or_number: str) -> Mileston
 
 def find_readme(folder: Path) -> Path | None:
     """The folder's README, whatever its case (README.md, README.MD, readme.md)."""
-    candidates = sorted(p for p in folder.iterdir() if p.name.lower() == "readme.md")
+    candidates = sorted(
+        p for p in folder.iterdir() if p.is_file() and p.name.lower() == "readme.md"
+    )
     return candidates[0] if candidates else None
 
 

@@ -72,7 +72,7 @@ def generate(
     posts = [_glued(post, glue, problems, link_severity) for post in published(posts)]
     sitemap = SiteMap(project.root, attachment_dirs=[project.posts_dir])
 
-    readme = _root_readme(project)
+    readme = roadmap_block.find_readme(project)
     readme_text = readme.read_text("utf-8", errors="replace") if readme is not None else None
     about = _about_page(project, readme_text)
     sitemap.add_page(".", pages_home.HOME)
@@ -211,12 +211,6 @@ def read_nav(project: Project) -> list[Any] | None:
 
 
 # --- pieces ------------------------------------------------------------------------------
-
-
-def _root_readme(project: Project) -> Path | None:
-    found = sorted(p for p in project.root.iterdir()
-                   if p.is_file() and p.name.lower() == "readme.md")
-    return found[0] if found else None
 
 
 def _about_page(project: Project, readme_text: str | None) -> str | None:

@@ -19,6 +19,7 @@ from urllib.parse import quote
 
 from dlip.publish import atomic
 from dlip.publish.links import escape_md
+from dlip.publish.milestones import find_readme as find_folder_readme
 from dlip.publish.model import Milestone, Problem, Severity
 from dlip.publish.project import Project
 
@@ -31,9 +32,7 @@ NO_SECTION = "Milestones"
 
 def find_readme(project: Project) -> Path | None:
     """The repo's README.md, whatever its case."""
-    found = sorted(p for p in project.root.iterdir()
-                   if p.is_file() and p.name.lower() == "readme.md")
-    return found[0] if found else None
+    return find_folder_readme(project.root)
 
 
 def roadmap_lines(project: Project, milestones: list[Milestone]) -> list[str]:
