@@ -19,7 +19,7 @@ from dlip.publish import results_md
 from dlip.publish.glue import Glue
 from dlip.publish.links import LinkRewriter, SiteMap, escape_md, relative_path
 from dlip.publish.model import Milestone, Problem, Severity
-from dlip.publish.project import RESULTS_DIRNAME, Project
+from dlip.publish.project import RESULTS_DIRNAME, Project, is_inside
 
 # Shown with syntax highlighting and a download link; the value is the highlighter's name.
 SOURCE_LANGUAGES = {
@@ -64,8 +64,7 @@ def library_anchor(rel: str) -> str:
 def scan(project: Project, m: Milestone) -> MilestoneFiles:
     """Sort the files of a milestone folder; symlinks leading out of the repo are skipped."""
     found = MilestoneFiles()
-    root = project.root.resolve()
-    for path in sorted(_walk(m.path, root)):
+    for path in sorted(_walk(m.path, project.root)):
         rel = path.relative_to(m.path)
         top = rel.parts[0]
         suffix = path.suffix.lower()
@@ -88,11 +87,8 @@ def _walk(folder: Path, root: Path):
     for path in folder.iterdir():
         if path.name.startswith(".") or path.name in SKIPPED_DIRS:
             continue
-        if path.is_symlink():
-            try:
-                path.resolve().relative_to(root)
-            except ValueError:
-                continue  # never follow a link out of the repo
+        if path.is_symlink() and not is_inside(path, root):
+            continue  # never follow a link out of the repo
         if path.is_dir():
             yield from _walk(path, root)
         elif path.is_file():
