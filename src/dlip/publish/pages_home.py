@@ -7,7 +7,6 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass
-from pathlib import Path
 from urllib.parse import quote
 
 from dlip.publish.feed import FEED_PATH, plain_text
@@ -191,14 +190,6 @@ def latest_posts(posts: list[Post]) -> list[str]:
     lines += ["", "[All posts](blog/index.md) · [Archive](blog/archive/index.md) · "
                   f"[Atom feed]({FEED_PATH})", ""]
     return lines
-
-
-def readme_title(readme: Path | None, fallback: str) -> str:
-    if readme is not None:
-        for line in readme.read_text(encoding="utf-8", errors="replace").splitlines():
-            if line.strip():
-                return line[2:].strip() if line.startswith("# ") else fallback
-    return fallback
 
 
 def _first_sentence(text: str) -> str:

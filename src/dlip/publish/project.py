@@ -46,11 +46,6 @@ class Project:
         return path if path.is_file() else None
 
     @property
-    def mkdocs_yml(self) -> Path:
-        """The config MkDocs is run with: the repo's own, or one generated for it."""
-        return self.user_mkdocs_yml or self.work_dir / "mkdocs.yml"
-
-    @property
     def docs_dir(self) -> Path:
         """Where pages are generated: `docs/` beside our mkdocs.yml, else the work dir."""
         if self.user_mkdocs_yml is not None:
