@@ -7,6 +7,8 @@ from datetime import date
 from pathlib import Path
 from typing import Literal
 
+from dlip.publish.project import RESULTS_DIRNAME
+
 Severity = Literal["error", "warning"]
 
 
@@ -72,7 +74,7 @@ class Milestone:
 
     @property
     def results_dir(self) -> Path:
-        return self.path / "results"
+        return self.path / RESULTS_DIRNAME
 
 
 @dataclass

@@ -8,6 +8,7 @@ from pathlib import Path
 POSTS_DIRNAME = "daily-blog"
 CODE_DIRNAME = "code"
 RESULTS_DIRNAME = "results"
+LOGS_DIRNAME = "logs"  # inside results/: one log per step
 MILESTONE_CONFIG = "milestone.yml"
 WORK_DIRNAME = ".dlip"  # scratch space; never committed
 SITE_DIRNAME = "site"

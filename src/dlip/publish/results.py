@@ -20,7 +20,7 @@ from dlip.publish import freeze, results_md
 from dlip.publish.links import page_url
 from dlip.publish.model import Milestone
 from dlip.publish.progress import format_duration
-from dlip.publish.project import Project
+from dlip.publish.project import LOGS_DIRNAME, Project
 
 METRICS_FILE = "metrics.json"
 SIGNIFICANT_DIGITS = 4  # of a metric that is not a whole number
@@ -153,7 +153,7 @@ def _figures(milestone: Milestone, url: str) -> list[str]:
         for p in results.rglob("*")
         if p.suffix.lower() in FIGURE_SUFFIXES
         and p.is_file()
-        and p.relative_to(results).parts[0] != "logs"
+        and p.relative_to(results).parts[0] != LOGS_DIRNAME
     )
     figures = []
     for path in found:

@@ -15,10 +15,10 @@ from pathlib import Path
 
 from dlip.publish.links import escape_md, markdown_lines, outside_code_spans
 from dlip.publish.model import Milestone
+from dlip.publish.project import LOGS_DIRNAME
 
 MAX_EMBED_BYTES = 256 * 1024  # larger files are named, not shown
 DEMOTE_BY = 2  # `# Title` in the file becomes `### Title` under the page's `## Results`
-SKIPPED_TOP = ("logs",)
 ACTIVE_TAG_RE = re.compile(r"<(/?)(script|iframe|object|embed|style)\b", re.IGNORECASE)
 ATX_RE = re.compile(r"^(?P<hashes>#{1,6})(?=[ \t]|$)")
 SETEXT_RE = re.compile(r"^\s{0,3}(?P<bar>=+|-+)\s*$")
@@ -34,7 +34,7 @@ def markdown_files(milestone: Milestone) -> list[Path]:
         return []
     return sorted(
         p for p in results.rglob("*.md")
-        if p.is_file() and p.relative_to(results).parts[0] not in SKIPPED_TOP
+        if p.is_file() and p.relative_to(results).parts[0] != LOGS_DIRNAME
     )
 
 

@@ -35,7 +35,7 @@ from dlip.publish.milestones import discover_milestones, find_milestone
 from dlip.publish.model import Milestone, RunStep
 from dlip.publish.process_watch import ProcessWatch, kill_writers, sigterm_as_interrupt
 from dlip.publish.progress import Progress, format_duration
-from dlip.publish.project import Project
+from dlip.publish.project import LOGS_DIRNAME, Project
 from dlip.publish.run_logs import cap_log, count_lines, tail_text
 from dlip.publish.run_record import (
     StepResult,
@@ -47,7 +47,6 @@ from dlip.publish.run_record import (
     write_json,
 )
 
-LOGS_DIRNAME = "logs"
 FAILED_DIRNAME = "failed"  # under the project's work dir
 FULL_LOGS_DIRNAME = "logs"  # under the project's work dir: untruncated logs of huge output
 TMP_PREFIX = ".results-tmp-"
