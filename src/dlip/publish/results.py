@@ -21,6 +21,7 @@ from dlip.publish.links import page_url
 from dlip.publish.model import Milestone
 from dlip.publish.progress import format_duration
 from dlip.publish.project import LOGS_DIRNAME, Project
+from dlip.publish.run_logs import count_lines
 
 METRICS_FILE = "metrics.json"
 SIGNIFICANT_DIGITS = 4  # of a metric that is not a whole number
@@ -301,7 +302,7 @@ def _head_and_tail(path: Path, total: int | None) -> tuple[list[str], list[str] 
                 raw = f.readline(1 << 16)
             head.append(_clean(line))
     if total is None:
-        total = _count_lines(path) if len(head) > MAX_FULL_LINES else len(head)
+        total = count_lines(path)[0] if len(head) > MAX_FULL_LINES else len(head)
     if len(head) <= MAX_FULL_LINES and total <= MAX_FULL_LINES:
         return head, None, total
     return head[:HEAD_LINES], _tail_lines(path, TAIL_LINES), total
@@ -332,14 +333,6 @@ def _clean(raw: bytes) -> str:
     if len(text) > MAX_LINE_CHARS:
         text = text[:MAX_LINE_CHARS] + " … (line cut)"
     return text
-
-
-def _count_lines(path: Path) -> int:
-    lines = 0
-    with open(path, "rb") as f:
-        while chunk := f.read(1 << 20):
-            lines += chunk.count(b"\n")
-    return lines
 
 
 def _seconds(value: float) -> str:
