@@ -14,6 +14,7 @@ import re
 from pathlib import Path
 
 from dlip.publish.feed import FEED_PATH
+from dlip.publish.model import Milestone
 from dlip.publish.project import WORK_DIRNAME, Project
 
 READY_ENV = "DLIP_PAGES_READY"
@@ -30,15 +31,20 @@ def project_for(config_file: str | os.PathLike[str] | None) -> Project:
 
 
 def on_config(config):
-    from dlip.publish.build import generate_pages
+    from dlip.publish.build import discover, generate_pages
+    from dlip.publish.milestones import discover_milestones
     from dlip.publish.pages import CSS_PATH, read_nav
     from dlip.publish.site_config import JUPYTER_IGNORE, REQUIRED_EXTENSIONS
 
     project = project_for(config.config_file_path)
     if os.environ.get(READY_ENV) != "1":
-        site = generate_pages(project)
+        inventory = discover(project)
+        milestones = inventory.milestones
+        site = generate_pages(project, inventory)
         for problem in site.problems:
             log.warning("%s", problem)
+    else:
+        milestones, _ = discover_milestones(project)
     nav = read_nav(project)
     if config.nav is None and nav:
         config.nav = nav
@@ -57,7 +63,7 @@ def on_config(config):
         # Only notebooks are notebooks here: .py files are sources shown for download.
         ignore = jupyter.config["ignore"]
         ignore.extend(p for p in JUPYTER_IGNORE if p not in ignore)
-    for path in _watched(project):
+    for path in _watched(project, milestones):
         if str(path) not in config.watch:
             config.watch.append(str(path))
     return config
@@ -72,12 +78,10 @@ def on_post_page(output: str, page, config) -> str:
     return _EMPTY_SCRIPT.sub("", output)
 
 
-def _watched(project: Project) -> list[Path]:
+def _watched(project: Project, milestones: list[Milestone]) -> list[Path]:
     """What an author edits: posts, milestone folders, README and the folders of notes."""
-    from dlip.publish.milestones import discover_milestones
     from dlip.publish.pages_notes import discover_notes
 
-    milestones, _ = discover_milestones(project)
     paths = {project.posts_dir, project.code_dir}
     paths.update(m.path for m in milestones)
     paths.update(p for p in project.root.iterdir() if p.is_file() and p.suffix.lower() == ".md")
