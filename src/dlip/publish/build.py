@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import sys
 import time
 from datetime import date
@@ -18,7 +17,7 @@ from pathlib import Path
 
 from dlip.publish.model import Inventory, Problem, Severity
 from dlip.publish.pages import Site, generate, write_site
-from dlip.publish.posts import discover_posts
+from dlip.publish.posts import discover_posts, post_filename, safe_title
 from dlip.publish.project import Project
 from dlip.publish.readme import readme_problems
 
@@ -130,10 +129,10 @@ def new_post(project: Project, title: str) -> Path:
     title = " ".join(title.split())
     if not title:
         raise ValueError("a post needs a title")
-    safe = re.sub(r'[\\/:*?"<>|\x00-\x1f]+', "-", title).strip(" .-")
+    safe = safe_title(title)
     if not safe:
         raise ValueError(f"{title!r} cannot be a file name")
-    path = project.posts_dir / f"{date.today().isoformat()} - {safe}.md"
+    path = project.posts_dir / post_filename(date.today(), safe)
     project.posts_dir.mkdir(parents=True, exist_ok=True)
     with open(path, "x", encoding="utf-8") as f:  # "x": never overwrite a post
         f.write(f"# {title}\n\n")

@@ -30,6 +30,7 @@ WORDS_PER_MINUTE = 200
 # Files in the posts folder that are not posts and need no date in their name.
 NOT_POSTS = frozenset({"readme.md", "index.md"})
 KNOWN_FIELDS = ("tags", "milestone", "draft", "summary", "title", "slug", "date")
+UNSAFE_NAME_RE = re.compile(r'[\\/:*?"<>|\x00-\x1f]+')  # what no file name may hold
 
 
 def discover_posts(project: Project) -> tuple[list[Post], list[Problem]]:
@@ -128,6 +129,16 @@ def split_front_matter(path: Path, text: str) -> tuple[dict[str, Any] | None, st
         return None, body, [Problem(path, "front matter must be a mapping of fields "
                                           "(like 'tags: [a, b]')")]
     return data, body, []
+
+
+def post_filename(day: date, safe_title: str) -> str:
+    """`YYYY-MM-DD - Title.md`: the name `discover_posts` reads a post's date from."""
+    return f"{day.isoformat()} - {safe_title}.md"
+
+
+def safe_title(title: str) -> str:
+    """The title as a file name may hold it: one space between words, no path characters."""
+    return UNSAFE_NAME_RE.sub("-", " ".join(title.split())).strip(" .-")
 
 
 def slugify(text: str) -> str:

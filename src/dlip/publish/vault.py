@@ -34,7 +34,7 @@ import yaml
 
 from dlip.publish import atomic
 from dlip.publish.links import CODE_SPAN_RE, FENCE_RE, INLINE_LINK_RE, SCHEME_RE, WIKILINK_RE
-from dlip.publish.posts import DATED_TITLE_RE, split_front_matter
+from dlip.publish.posts import DATED_TITLE_RE, post_filename, safe_title, split_front_matter
 from dlip.publish.project import Project, is_inside
 
 MANIFEST_NAME = ".imported.json"
@@ -42,7 +42,6 @@ ASSETS_DIRNAME = "assets"
 # Front matter fields the publisher reads; everything else is Obsidian's business.
 KEPT_FIELDS = ("title", "slug", "tags", "milestone", "draft", "summary")
 NOTE_NAME_RE = re.compile(r"^(?P<date>\d{4}-\d{2}-\d{2})(?:\s*[-–—_:]?\s*(?P<title>.*?))?\s*$")
-UNSAFE_NAME_RE = re.compile(r'[\\/:*?"<>|\x00-\x1f]+')
 OBSIDIAN_COMMENT_RE = re.compile(r"%%.*?%%", re.DOTALL)
 
 
@@ -60,7 +59,7 @@ class Note:
 
     @property
     def post_name(self) -> str:
-        return f"{self.day.isoformat()} - {_safe_name(self.title)}.md"
+        return post_filename(self.day, _safe_name(self.title))
 
 
 @dataclass
@@ -395,7 +394,7 @@ def _apply(project: Project, plan: Plan) -> None:
 
 
 def _safe_name(title: str) -> str:
-    return UNSAFE_NAME_RE.sub("-", " ".join(title.split())).strip(" .-") or "post"
+    return safe_title(title) or "post"
 
 
 def _sha256(data: bytes) -> str:
