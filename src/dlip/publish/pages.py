@@ -301,7 +301,6 @@ def _rel(project: Project, path: Path) -> str:
     return path.relative_to(project.root).as_posix()
 
 
-
 def _may_write(rel: str, target: Path, previous: set[str], owns_everything: bool,
                problems: list[Problem]) -> bool:
     """Never overwrite a hand-written file in a docs/ folder the author also edits."""
@@ -334,8 +333,6 @@ def _same_file(source: Path, target: Path) -> bool:
     except OSError:
         return False
     return a.st_size == b.st_size and a.st_mtime_ns == b.st_mtime_ns and not target.is_symlink()
-
-
 
 
 def _atomic_copy(source: Path, target: Path) -> None:

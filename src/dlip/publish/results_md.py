@@ -56,18 +56,18 @@ def _embed(path: Path, rel: str, rewrite: Rewrite | None) -> str:
     head = f'<a id="{anchor(rel)}"></a>\n\n'
     size = path.stat().st_size
     if size > MAX_EMBED_BYTES:
-        return head + f"### {_plain(title)}\n\n{source} *{size // 1024} KB: too large to show.*"
+        return head + f"### {escape_md(title)}\n\n{source} *{size // 1024} KB: too large to show.*"
     try:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError):
-        return head + f"### {_plain(title)}\n\n{source} *Not UTF-8 text; not shown.*"
+        return head + f"### {escape_md(title)}\n\n{source} *Not UTF-8 text; not shown.*"
     if rewrite is not None:
         text = rewrite(path, text)
     lines = demote_headings(neutralize_active_html(text), DEMOTE_BY).strip("\n").splitlines()
     if lines and lines[0].startswith("#" * (DEMOTE_BY + 1) + " "):
         heading, rest = lines[0], lines[1:]
     else:
-        heading, rest = f"### {_plain(title)}", lines
+        heading, rest = f"### {escape_md(title)}", lines
     return head + heading + "\n\n" + source + "\n\n" + "\n".join(rest).strip("\n")
 
 
@@ -112,7 +112,3 @@ def _neutralize(text: str) -> str:
 def _is_paragraph_line(line: str) -> bool:
     stripped = line.strip()
     return bool(stripped) and not stripped.startswith(("#", "|", ">", "-", "*", "<"))
-
-
-def _plain(text: str) -> str:
-    return escape_md(text)
