@@ -284,10 +284,13 @@ def _duplicate_numbers(milestones: list[Milestone]) -> list[Problem]:
 
 def _readme_title(folder: Path) -> str | None:
     readme = find_readme(folder)
-    if readme is None:
-        return None
+    return first_heading(readme) if readme is not None else None
+
+
+def first_heading(path: Path) -> str | None:
+    """The text of the file's first `# ` heading; None without one (or when it is empty)."""
     try:
-        with readme.open(encoding="utf-8", errors="replace") as f:
+        with path.open(encoding="utf-8", errors="replace") as f:
             for line in f:
                 if line.startswith("# "):
                     return line[2:].strip().strip("#").strip() or None

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from dlip.publish.milestones import first_heading
 from dlip.publish.project import Project
 
 # Folder names never searched for notes: tooling, build output, environments, caches.
@@ -68,14 +69,7 @@ def note_title(path: Path) -> str:
     """The first `# ` heading, else the file name without its extension."""
     if path.suffix.lower() == ".ipynb":
         return _notebook_title(path)
-    try:
-        with path.open(encoding="utf-8", errors="replace") as f:
-            for line in f:
-                if line.startswith("# "):
-                    return line[2:].strip().strip("#").strip() or path.stem
-    except OSError:
-        pass
-    return path.stem.replace("_", " ").replace("-", " ")
+    return first_heading(path) or path.stem.replace("_", " ").replace("-", " ")
 
 
 def _notebook_title(path: Path) -> str:
