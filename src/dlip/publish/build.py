@@ -99,7 +99,6 @@ def build(project: Project, *, jobs: int = 1, run: bool = True) -> int:
 def check(project: Project) -> int:
     """`dlip check`: list every problem, one a line; 1 if any is an error."""
     from dlip.publish.freeze import stale_problems
-    from dlip.publish.pages_notes import discover_notes
 
     inventory = discover(project)
     problems = list(inventory.problems)
@@ -109,8 +108,7 @@ def check(project: Project) -> int:
     problems += site.problems
     _print_problems(problems)
     errors = sum(1 for p in problems if p.severity == "error")
-    notes = sum(1 for path in discover_notes(project, {m.path for m in inventory.milestones})
-                if path.suffix.lower() == ".md")
+    notes = sum(1 for path in site.notes if path.suffix.lower() == ".md")
     checked = [_count(len(inventory.posts), "post"), _count(len(inventory.milestones), "milestone")]
     if notes:
         checked.append(_count(notes, "note"))

@@ -49,6 +49,7 @@ class Site:
     copies: dict[str, Path] = field(default_factory=dict)  # docs-relative path -> source
     nav: list[Any] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    notes: list[Path] = field(default_factory=list)  # the notes found, published or not
 
 
 def generate(
@@ -92,7 +93,7 @@ def generate(
     if project.code_dir.is_dir() and sitemap.lookup(project.code_dir.name) is None:
         sitemap.add_page(project.code_dir.name, f"{pages_home.HOME}#roadmap")
 
-    notes = pages_notes.discover_notes(project, {m.path for m in milestones})
+    notes = site.notes = pages_notes.discover_notes(project, {m.path for m in milestones})
     note_pages: list[tuple[str, str]] = []
     for path in notes:
         page = pages_notes.note_page_path(project, path)
