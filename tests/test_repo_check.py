@@ -10,21 +10,15 @@ post or `milestone.yml` is invalid, or when a link is broken. The failure messag
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
+
+from repo_files import dlip
 
 REPO = Path(__file__).resolve().parents[1]
 
 
 def test_dlip_check_passes_on_this_repo() -> None:
-    out = subprocess.run(
-        [sys.executable, "-m", "dlip.cli", "check", "--repo", str(REPO)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    out = dlip("check", "--repo", str(REPO))
     assert out.returncode == 0, (
         "dlip check refuses this repo (stale results are fixed by `dlip run NNN` and "
         f"committing the milestone's results/):\n{out.stdout}{out.stderr}"

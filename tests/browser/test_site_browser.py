@@ -15,8 +15,6 @@ from __future__ import annotations
 import functools
 import os
 import shutil
-import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -25,6 +23,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from repo_files import dlip
 
 pytestmark = pytest.mark.browser
 
@@ -136,13 +135,7 @@ def _make_repo(root: Path) -> Path:
 
 
 def _build(repo: Path) -> Path:
-    out = subprocess.run(
-        [sys.executable, "-m", "dlip.cli", "build", "--repo", str(repo)],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+    out = dlip("build", "--repo", str(repo), timeout=600)
     assert out.returncode == 0, f"dlip build failed:\n{out.stdout}\n{out.stderr}"
     site = repo / "site"
     assert (site / "index.html").is_file(), f"no site/index.html after dlip build:\n{out.stdout}"

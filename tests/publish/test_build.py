@@ -16,7 +16,7 @@ from pathlib import Path
 
 import feedparser
 import pytest
-from repo_files import dlip
+from repo_files import dlip, write
 
 XSS = "<script>alert(1)</script>"
 
@@ -36,30 +36,25 @@ print("trained 3 epochs; sneaky output: </details>''' + XSS + '''")
 
 def make_repo(root: Path) -> Path:
     blog = root / "daily-blog"
-    blog.mkdir(parents=True)
-    (blog / "2024-01-01 - Starting out.md").write_text(
-        "---\ntags: [meta]\n---\nDay one. Next: [tomorrow](2024-01-02%20-%20XOR%20works.md).\n",
-        encoding="utf-8")
-    (blog / "2024-01-02 - XOR works.md").write_text(
-        "---\ntags: [numpy, backprop]\nmilestone: '000'\n---\n# 2024-01-02 - XOR works\n\n"
-        "The [training script](../code/000_xor/train.py) and the [folder](../code/000_xor/) "
-        "and the [README](../README.md).\n", encoding="utf-8")
-    (blog / "2024-01-03 - Secret draft.md").write_text("---\ndraft: true\n---\nnot yet\n",
-                                                         encoding="utf-8")
+    write(blog / "2024-01-01 - Starting out.md",
+          "---\ntags: [meta]\n---\nDay one. Next: [tomorrow](2024-01-02%20-%20XOR%20works.md).\n")
+    write(blog / "2024-01-02 - XOR works.md",
+          "---\ntags: [numpy, backprop]\nmilestone: '000'\n---\n# 2024-01-02 - XOR works\n\n"
+          "The [training script](../code/000_xor/train.py) and the [folder](../code/000_xor/) "
+          "and the [README](../README.md).\n")
+    write(blog / "2024-01-03 - Secret draft.md", "---\ndraft: true\n---\nnot yet\n")
     m = root / "code" / "000_xor"
-    m.mkdir(parents=True)
-    (m / "train.py").write_text(TRAIN, encoding="utf-8")
-    (m / "helpers.py").write_text(f"# {XSS}\n```\nx = '</details>'\n", encoding="utf-8")
+    write(m / "train.py", TRAIN)
+    write(m / "helpers.py", f"# {XSS}\n```\nx = '</details>'\n")
     post_link = "../../daily-blog/2024-01-01%20-%20Starting%20out.md"
-    (m / "README.md").write_text(f"# XOR by hand\n\nSee ![sketch](sketch.png) and "
-                                 f"[the post]({post_link}).\n", encoding="utf-8")
-    (m / "sketch.png").write_bytes(_png())
-    (m / "milestone.yml").write_text(
-        "title: A network that solves XOR\nsection: Simple neural network\nstatus: done\n"
-        "summary: Backprop by hand.\nrun:\n  - script: train.py\n    timeout: 60\n"
-        "headline: test_accuracy\n", encoding="utf-8")
-    (root / "README.md").write_text("# My learning log\n\nHello. See [code](code/000_xor/).\n",
-                                    encoding="utf-8")
+    write(m / "README.md", f"# XOR by hand\n\nSee ![sketch](sketch.png) and "
+                           f"[the post]({post_link}).\n")
+    write(m / "sketch.png", _png())
+    write(m / "milestone.yml",
+          "title: A network that solves XOR\nsection: Simple neural network\nstatus: done\n"
+          "summary: Backprop by hand.\nrun:\n  - script: train.py\n    timeout: 60\n"
+          "headline: test_accuracy\n")
+    write(root / "README.md", "# My learning log\n\nHello. See [code](code/000_xor/).\n")
     return root
 
 

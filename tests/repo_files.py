@@ -1,6 +1,6 @@
-"""Helpers the publisher tests share: lay out files of a sample repo and run the real CLI.
+"""Helpers the tests share: lay out files of a sample repo and run the real CLI.
 
-Importable from test modules because pyproject.toml puts tests/publish on pytest's pythonpath.
+Importable from any test module because pyproject.toml puts tests/ on pytest's pythonpath.
 """
 
 from __future__ import annotations
@@ -20,7 +20,9 @@ def write(path: Path, text: str | bytes = "") -> Path:
     return path
 
 
-def dlip(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+def dlip(
+    *args: str, cwd: Path | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
     """Run `python -m dlip.cli ARGS` as a user would, capturing its output; never raises on exit."""
     return subprocess.run([sys.executable, "-m", "dlip.cli", *args], cwd=cwd,
-                          capture_output=True, text=True, check=False, timeout=300)
+                          capture_output=True, text=True, check=False, timeout=timeout)
