@@ -10,7 +10,6 @@ Both files are written to a temporary name first, then renamed.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,6 +17,7 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
+from dlip import atomic
 from dlip.gpt.config import GPTConfig
 from dlip.gpt.model import GPTModel
 
@@ -49,12 +49,6 @@ def _model_tensors(model: GPTModel) -> dict[str, torch.Tensor]:
     return tensors
 
 
-def _atomic_write(path: Path, write) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    write(tmp)
-    os.replace(tmp, path)
-
-
 def save_checkpoint(
     path: str | Path,
     model: GPTModel,
@@ -77,8 +71,8 @@ def save_checkpoint(
             for name, value in slots.items():
                 tensors[f"{OPTIM_PREFIX}{index}.{name}"] = torch.as_tensor(value).contiguous()
         meta["optimizer_param_groups"] = opt["param_groups"]
-    _atomic_write(path, lambda tmp: save_file(tensors, str(tmp)))
-    _atomic_write(
+    atomic.write_with(path, lambda tmp: save_file(tensors, str(tmp)))
+    atomic.write_with(
         config_path_for(path),
         lambda tmp: tmp.write_text(json.dumps(meta, indent=1), encoding="utf-8"),
     )

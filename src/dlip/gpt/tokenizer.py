@@ -25,11 +25,12 @@ from __future__ import annotations
 
 import heapq
 import json
-import os
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from pathlib import Path
+
+from dlip import atomic
 
 GPT2_STYLE_PATTERN = re.compile(
     r"""'(?:[sdmt]|ll|ve|re)| ?[^\W\d_]+| ?\d+| ?(?:[^\s\w]|_)+|\s+(?!\S)|\s+"""
@@ -216,9 +217,7 @@ class BPETokenizer:
 
     def save(self, path: str | Path) -> None:
         path = Path(path)
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(json.dumps(self.to_dict()), encoding="utf-8")
-        os.replace(tmp, path)
+        atomic.write_text(path, json.dumps(self.to_dict()))
 
     @classmethod
     def load(cls, path: str | Path) -> BPETokenizer:

@@ -232,8 +232,8 @@ def build(
     specs: list[str], out: Path, *, repair: bool = False, settings: BuildSettings = BuildSettings()
 ) -> Dataset:
     """Load, check and assemble the sources, then write the dataset folder atomically."""
+    from dlip.atomic import atomic_directory
     from dlip.market.card import card_dict, card_markdown
-    from dlip.market.io import atomic_directory
 
     dataset = assemble(load_sources(specs, repair), settings)
     dataset.meta["inputs"] = list(specs)
