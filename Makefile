@@ -9,7 +9,7 @@ STAMP   = $(VENV)/.installed
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -c constraints.txt -e ".[ml,test]"
+	$(BIN)/python -m pip install -q -c constraints.txt -e ".[ml,test,scale]"
 	touch $(STAMP)
 
 site: $(STAMP) system-deps

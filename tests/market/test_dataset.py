@@ -47,8 +47,8 @@ def test_build_writes_a_folder_that_loads_back(tmp_path) -> None:
     out = tmp_path / "ds"
     ds = build(["synthetic"], out)
     assert sorted(p.name for p in out.iterdir()) == [
-        "bars.parquet", "card.json", "card.md", "dataset.json", "tokenizer.json",
-        "vocabulary.json"]
+        "bars", "card.json", "card.md", "dataset.json", "tokenizer.json", "vocabulary.json"]
+    assert [p.name for p in (out / "bars").iterdir()] == ["part-000000.parquet"]
     back = load_dataset(out)
     assert content_hash(back.table) == ds.meta["content_hash"]
     assert back.tokenizer == ds.tokenizer

@@ -29,42 +29,79 @@ def _date(ts) -> str:
     return str(pd.Timestamp(ts).date()) if pd.notna(ts) else ""
 
 
-def card_dict(dataset) -> dict:
-    """Every fact the card states, as plain JSON-ready data."""
-    t = dataset.table
-    meta = dataset.meta
-    symbols = []
-    for sym, g in t.groupby("symbol", sort=False):
-        masked = g["gap_masked"] & g["valid"]
-        row = {
-            "symbol": sym,
-            "bars": int(len(g)),
-            "first": _date(g["timestamp"].iloc[0]),
-            "last": _date(g["timestamp"].iloc[-1]),
-            "gap_masked_bars": int(masked.sum()),
-            "gap_masked_last": _date(g["timestamp"][masked].max()) if masked.any() else "",
-            "warmup_bars": int((~g["valid"]).sum()),
-        }
-        for s in (*SPLITS, "embargo"):
-            part = g.loc[g["split"] == s, "timestamp"]
-            row[f"{s}_bars"] = int(len(part))
-            if s != "embargo":
-                row[f"{s}_first"] = _date(part.min()) if len(part) else ""
-                row[f"{s}_last"] = _date(part.max()) if len(part) else ""
-        symbols.append(row)
+class CardStats:
+    """The card's per-symbol and per-split facts, gathered from the table in pieces.
 
-    balance = {}
-    for s in SPLITS:
-        ex = dataset.window_ends(s)
-        d = t["next_direction"].to_numpy()[ex]
-        r = t["next_range_bucket"].to_numpy()[ex]
-        balance[s] = {
-            "examples": int(len(ex)),
-            "next_up_share": float(d.mean()) if len(ex) else None,
-            "next_range_bucket_shares": [float((r == k).mean()) if len(ex) else None
-                                         for k in range(3)],
-        }
-    counts = train_token_counts(t)
+    Pieces are consecutive rows of one symbol (a whole table grouped by symbol, or the
+    row batches of a partitioned dataset), so a card never needs the whole table.
+    """
+
+    def __init__(self, warmup: int) -> None:
+        self.warmup = warmup
+        self.symbols: dict[str, dict] = {}
+        self.counts = np.zeros(VOCAB_SIZE, dtype=np.int64)
+        self.balance = {s: np.zeros(5, dtype=np.int64) for s in SPLITS}  # n, up, r0, r1, r2
+
+    def add(self, piece: pd.DataFrame) -> None:
+        sym = str(piece["symbol"].iloc[0])
+        ts = piece["timestamp"]
+        row = self.symbols.setdefault(sym, {"symbol": sym, "bars": 0, "first": ts.iloc[0],
+                                            "last": None, "gap_masked_bars": 0,
+                                            "gap_masked_last": None, "warmup_bars": 0})
+        row["bars"] += len(piece)
+        row["last"] = ts.iloc[-1]
+        valid = piece["valid"].to_numpy()
+        masked = piece["gap_masked"].to_numpy() & valid
+        row["gap_masked_bars"] += int(masked.sum())
+        if masked.any():
+            row["gap_masked_last"] = ts[masked].max()
+        row["warmup_bars"] += int((~valid).sum())
+        split = piece["split"].to_numpy()
+        for s in (*SPLITS, "embargo"):
+            part = ts[split == s]
+            row[f"{s}_bars"] = row.get(f"{s}_bars", 0) + len(part)
+            if len(part):
+                row.setdefault(f"{s}_first", part.min())
+                row[f"{s}_last"] = part.max()
+        tokens = piece["token"].to_numpy()
+        train = (split == "train") & (tokens >= 0)
+        self.counts += np.bincount(tokens[train], minlength=VOCAB_SIZE)
+        ok = piece["target_in_split"].to_numpy() & (piece["position"].to_numpy() >= self.warmup)
+        d = piece["next_direction"].to_numpy()
+        r = piece["next_range_bucket"].to_numpy()
+        for s in SPLITS:
+            ex = ok & (split == s)
+            self.balance[s] += [ex.sum(), d[ex].sum(), *((r[ex] == k).sum() for k in range(3))]
+
+    def symbol_rows(self) -> list[dict]:
+        out = []
+        for row in self.symbols.values():
+            fixed = {k: row[k] for k in ("symbol", "bars")}
+            fixed |= {"first": _date(row["first"]), "last": _date(row["last"]),
+                      "gap_masked_bars": row["gap_masked_bars"],
+                      "gap_masked_last": _date(row["gap_masked_last"])
+                      if row["gap_masked_last"] is not None else "",
+                      "warmup_bars": row["warmup_bars"]}
+            for s in (*SPLITS, "embargo"):
+                fixed[f"{s}_bars"] = int(row.get(f"{s}_bars", 0))
+                if s != "embargo":
+                    fixed[f"{s}_first"] = _date(row[f"{s}_first"]) if f"{s}_first" in row else ""
+                    fixed[f"{s}_last"] = _date(row[f"{s}_last"]) if f"{s}_last" in row else ""
+            out.append(fixed)
+        return out
+
+    def class_balance(self) -> dict:
+        out = {}
+        for s, (n, up, *r) in self.balance.items():
+            out[s] = {"examples": int(n),
+                      "next_up_share": float(up / n) if n else None,
+                      "next_range_bucket_shares": [float(x / n) if n else None for x in r]}
+        return out
+
+
+def card_from_stats(stats: CardStats, meta: dict, tokenizer_dict: dict) -> dict:
+    """Every fact the card states, as plain JSON-ready data."""
+    counts = stats.counts
     top = np.argsort(-counts, kind="stable")[:10]
     return {
         "title": "Candlestick dataset",
@@ -72,12 +109,12 @@ def card_dict(dataset) -> dict:
         "tokenizer_version": meta["tokenizer_version"],
         "content_hash": meta["content_hash"],
         "inputs": meta.get("inputs", []),
-        "bars_total": int(len(t)),
-        "symbols": symbols,
+        "bars_total": int(sum(r["bars"] for r in stats.symbols.values())),
+        "symbols": stats.symbol_rows(),
         "sources": meta["sources"],
         "cuts": meta["cuts"],
         "settings": meta["settings"],
-        "class_balance": balance,
+        "class_balance": stats.class_balance(),
         "vocab_size": VOCAB_SIZE,
         "tokens_used_in_train": int((counts > 0).sum()),
         "token_entropy_bits_train": _entropy_bits(counts) if counts.any() else None,
@@ -86,11 +123,23 @@ def card_dict(dataset) -> dict:
             {"token": int(k), "share": float(counts[k] / max(counts.sum(), 1)),
              "words": describe(int(k))} for k in top
         ],
-        "tokenizer": dataset.tokenizer.to_dict(),
+        "tokenizer": tokenizer_dict,
         "reconstruction_error": meta["reconstruction_error"],
         "return_bucket_edges": meta["return_bucket_edges"],
         "range_bucket_edges": meta["range_bucket_edges"],
     }
+
+
+def card_dict(dataset) -> dict:
+    """The card of a dataset held in memory (`Dataset`)."""
+    stats = CardStats(dataset.meta["settings"]["features"]["warmup"])
+    t = dataset.table
+    symbols = t["symbol"].to_numpy()
+    if len(t):
+        starts = np.flatnonzero(np.r_[True, symbols[1:] != symbols[:-1]])
+        for a, b in zip(starts, np.r_[starts[1:], len(t)], strict=True):
+            stats.add(t.iloc[a:b])
+    return card_from_stats(stats, dataset.meta, dataset.tokenizer.to_dict())
 
 
 def _span(row: dict, split: str) -> str:

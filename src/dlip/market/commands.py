@@ -24,57 +24,88 @@ def _fail(message: str) -> int:
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
-    from dlip.market.dataset import build
+    from dlip.market.dataset import write_dataset
     from dlip.market.errors import MarketDataError
 
     try:
-        ds = build(args.sources, args.out, repair=args.repair)
+        card = write_dataset(args.sources, args.out, repair=args.repair, engine=args.engine,
+                             address=args.address)
     except MarketDataError as exc:
         return _fail(exc.summary() + "\nnothing was written")
-    dropped = sum(len(s["dropped_rows"]) for s in ds.meta["sources"])
-    print(f"wrote {args.out}: {len(ds.table):,} bars, {_count(len(ds.symbols), 'symbol')} "
-          f"({', '.join(ds.symbols)}), vocabulary {ds.tokenizer.vocab_size}, "
-          f"hash {ds.meta['content_hash'][:16]}")
-    for s in ds.meta["sources"]:
-        for line in s["dropped_rows"]:
-            print(f"  {line}")
+    symbols = [s["symbol"] for s in card["symbols"]]
+    shown = ", ".join(symbols[:10]) + (f", ... ({len(symbols) - 10} more)"
+                                       if len(symbols) > 10 else "")
+    print(f"wrote {args.out}: {card['bars_total']:,} bars, {_count(len(symbols), 'symbol')} "
+          f"({shown}), vocabulary {card['vocab_size']}, hash {card['content_hash'][:16]}")
+    dropped = [line for s in card["sources"] for line in s["dropped_rows"]]
+    for line in dropped:
+        print(f"  {line}")
     if dropped:
-        print(f"{dropped} row(s) dropped by --repair")
+        print(f"{len(dropped)} row(s) dropped by --repair")
     return 0
 
 
 def _cmd_card(args: argparse.Namespace) -> int:
     import json
 
-    from dlip.market.card import card_dict, card_markdown
-    from dlip.market.dataset import load_dataset
+    from dlip.market.card import card_markdown
+    from dlip.market.dataset import read_meta
     from dlip.market.errors import MarketDataError
+    from dlip.market.layout import CARD_JSON
 
     try:
-        card = card_dict(load_dataset(args.dir))
+        read_meta(args.dir)
+        card = json.loads((args.dir / CARD_JSON).read_text(encoding="utf-8"))
+        text = json.dumps(card, indent=2) if args.json else card_markdown(card)
     except MarketDataError as exc:
         return _fail(exc.summary())
-    print(json.dumps(card, indent=2) if args.json else card_markdown(card))
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        return _fail(f"{args.dir}: broken {CARD_JSON} ({type(exc).__name__}: {exc})")
+    print(text)
     return 0
+
+
+PLOT_SUFFIXES = (".png", ".svg", ".pdf", ".jpg", ".jpeg")
+
+
+def _plot_problem(path: Path) -> str | None:
+    if path.is_dir():
+        return f"--plot {path}: is a folder; name an image file (e.g. {path}/chart.png)"
+    if path.suffix.lower() not in PLOT_SUFFIXES:
+        return (f"--plot {path}: not an image file name (use one of "
+                f"{', '.join(PLOT_SUFFIXES)})")
+    if not path.parent.is_dir():
+        return f"--plot {path}: folder {path.parent} does not exist"
+    return None
 
 
 def _cmd_show(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from dlip.market.dataset import load_dataset
+    from dlip.market.dataset import iter_partitions, read_meta, read_tokenizer
     from dlip.market.errors import MarketDataError
     from dlip.market.tokenizer import describe
 
+    if args.plot is not None and (problem := _plot_problem(args.plot)):
+        return _fail(problem)
     try:
-        ds = load_dataset(args.dir)
+        meta = read_meta(args.dir)
+        read_tokenizer(args.dir)
+        symbols = [p["symbol"] for p in meta.get("partitions", [])] or [
+            s["symbol"] for s in meta["sources"]]
+        match = [s for s in symbols if s.lower() == args.symbol.lower()]
+        if not match:
+            return _fail(f"{args.dir}: no symbol {args.symbol!r} (symbols: "
+                         f"{', '.join(symbols[:20])}{' ...' if len(symbols) > 20 else ''})")
+        if "partitions" in meta:
+            meta = meta | {"partitions": [p for p in meta["partitions"]
+                                          if p["symbol"] == match[0]]}
+        frames = [f[f["symbol"] == match[0]] for f in iter_partitions(args.dir, meta=meta)]
+        rows = pd.concat(frames, ignore_index=True)
     except MarketDataError as exc:
         return _fail(exc.summary())
-    t = ds.table
-    symbols = ds.symbols
-    match = [s for s in symbols if s.lower() == args.symbol.lower()]
-    if not match:
-        return _fail(f"{args.dir}: no symbol {args.symbol!r} (symbols: {', '.join(symbols)})")
-    rows = t[t["symbol"] == match[0]]
+    except (KeyError, TypeError, ValueError) as exc:
+        return _fail(f"{args.dir}: broken dataset ({type(exc).__name__}: {exc})")
     ts = pd.DatetimeIndex(rows["timestamp"])
     for flag, text in (("--start", args.start), ("--end", args.end)):
         if text is None:
@@ -99,12 +130,12 @@ def _cmd_show(args: argparse.Namespace) -> int:
     if args.plot:
         from dlip.market.plots import chart_with_tokens
 
-        if not args.plot.parent.is_dir():
-            return _fail(f"{args.plot}: folder {args.plot.parent} does not exist")
-
         if len(rows) > 400:
             print(f"plotting the last 400 of {len(rows)} bars", file=sys.stderr)
-        chart_with_tokens(rows.tail(400), args.plot, title=match[0])
+        try:
+            chart_with_tokens(rows.tail(400), args.plot, title=match[0])
+        except (OSError, ValueError) as exc:
+            return _fail(f"--plot {args.plot}: could not write the image ({exc})")
         print(f"drew {args.plot}")
     return 0
 
@@ -125,7 +156,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("sources", nargs="+", metavar="SOURCE")
     p.add_argument("--out", type=Path, required=True, metavar="DIR", help="dataset folder")
     p.add_argument("--repair", action="store_true",
-                   help="drop bad rows (each one reported) instead of failing")
+                   help="drop bad rows (each one reported) instead of failing; reads each "
+                   "file whole")
+    p.add_argument("--engine", choices=("embedded", "ray"), default="embedded",
+                   help="embedded (default): stream on this machine; ray: run the per-symbol "
+                   "steps as Ray Data tasks (pip install dlip[scale])")
+    p.add_argument("--address", metavar="ADDR",
+                   help="with --engine ray: the cluster to join (e.g. 10.0.0.5:6379); "
+                   "default: a local Ray started for this build")
     p.set_defaults(handler=_cmd_build)
 
     p = sub.add_parser("card", help="print the dataset card",

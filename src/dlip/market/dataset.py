@@ -10,46 +10,45 @@ Targets of bar t (all about the future; never used as inputs):
 scale_{t+1} uses bars up to t, so the buckets are known-scale moves. Bucket edges, like
 the tokenizer's, are fitted on training examples only. Windows for models are an index
 of valid window ends (`Dataset.window_ends`), not copies of the table.
+
+Building streams (`pipeline`): memory stays bounded whatever the input size. Reading
+back: `load_dataset` gives the whole table in memory; `iter_partitions` streams it one
+symbol (or one row batch) at a time for datasets larger than memory.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from dlip.market import splits as splits_mod
+from dlip.market.canonical import content_hash
 from dlip.market.errors import MarketDataError, Problem
-from dlip.market.features import FEATURES, FeatureSettings, candle_features
-from dlip.market.sources import SymbolBars, load
-from dlip.market.splits import SplitSettings
-from dlip.market.tokenizer import CandleTokenizer, reconstruction_error
+from dlip.market.layout import (
+    CARD_JSON,
+    CARD_MD,
+    DEFAULT_SETTINGS,
+    FORMAT,
+    HORIZON,
+    META_FILE,
+    RANGE_QUANTILES,
+    READABLE_FORMATS,
+    RETURN_QUANTILES,
+    TABLE_FILE,
+    TOKENIZER_FILE,
+    VOCABULARY_FILE,
+    BuildSettings,
+)
+from dlip.market.sources import SymbolBars
+from dlip.market.tokenizer import CandleTokenizer
 
-FORMAT = "dlip-candles-1"
-TABLE_FILE = "bars.parquet"
-META_FILE = "dataset.json"
-TOKENIZER_FILE = "tokenizer.json"
-VOCABULARY_FILE = "vocabulary.json"
-CARD_MD = "card.md"
-CARD_JSON = "card.json"
-
-HORIZON = 5
-RETURN_QUANTILES = (0.2, 0.4, 0.6, 0.8)
-RANGE_QUANTILES = (1 / 3, 2 / 3)
-
-
-@dataclass(frozen=True)
-class BuildSettings:
-    features: FeatureSettings = field(default_factory=FeatureSettings)
-    splits: SplitSettings = field(default_factory=SplitSettings)
-
-    def to_dict(self) -> dict:
-        return {"features": self.features.to_dict(), "splits": self.splits.to_dict(),
-                "horizon": HORIZON}
+__all__ = ["FORMAT", "HORIZON", "RANGE_QUANTILES", "RETURN_QUANTILES", "BuildSettings",
+           "Dataset", "assemble", "build", "content_hash", "iter_partitions", "load_dataset",
+           "read_meta", "write_dataset"]
 
 
 @dataclass
@@ -79,192 +78,173 @@ class Dataset:
         return np.flatnonzero(ok)
 
 
-def _timestamps(parts: list[SymbolBars]) -> tuple[pd.Series, dict[str, str]]:
-    """One timestamp column: naive if every source is naive, else UTC (noted per symbol)."""
-    zones = {p.symbol: str(p.bars["timestamp"].dt.tz or "naive") for p in parts}
-    if all(z == "naive" for z in zones.values()):
-        return pd.concat([p.bars["timestamp"] for p in parts], ignore_index=True), zones
-    cols = []
-    for p in parts:
-        ts = p.bars["timestamp"]
-        cols.append(ts.dt.tz_localize("UTC") if ts.dt.tz is None else ts.dt.tz_convert("UTC"))
-    return pd.concat(cols, ignore_index=True), zones
+# --- writing ----------------------------------------------------------------------------
 
+def write_dataset(
+    specs: list[str | SymbolBars], out: Path, *, repair: bool = False,
+    settings: BuildSettings = DEFAULT_SETTINGS, engine: str = "embedded",
+    address: str | None = None, batch_rows: int | None = None,
+) -> dict:
+    """Build the dataset folder `out` in bounded memory and return its card (a dict).
 
-def _bucket(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
-    out = np.digitize(values, edges).astype(np.int8)
-    return np.where(np.isfinite(values), out, -1).astype(np.int8)
+    `out` is replaced atomically (old or new, never half), and only if it is absent or
+    already a dataset folder; see `io.check_out`. `engine="ray"` runs the per-symbol steps
+    as Ray Data tasks (locally, or on the cluster at `address`).
+    """
+    from dlip.market import pipeline
+    from dlip.market.card import card_from_stats, card_markdown
+    from dlip.market.io import atomic_directory, check_out
+    from dlip.market.readers import BATCH_ROWS
+    from dlip.market.summary import summarize
 
+    out = Path(out)
+    check_out(out, [s for s in specs if isinstance(s, str)])
+    mapper = pipeline.embedded_map
+    if engine == "ray":
+        from dlip.market.ray_engine import ray_mapper
 
-def assemble(
-    parts: list[SymbolBars], settings: BuildSettings = BuildSettings()
-) -> Dataset:
-    """Features, splits, tokens and targets for already loaded bars."""
-    seen: dict[str, str] = {}
-    for p in parts:
-        if p.symbol in seen:
-            raise MarketDataError([Problem(p.info.name, f"symbol {p.symbol} appears twice "
-                                           f"(also from {seen[p.symbol]})")])
-        seen[p.symbol] = p.info.name
-    timestamps, zones = _timestamps(parts)
-    cols: dict[str, list[np.ndarray]] = {}
-    for p in parts:
-        b = p.bars
-        n = len(b)
-        c = b["close"].to_numpy(float)
-        f = candle_features(b["open"], b["high"], b["low"], c, settings.features)
-        nxt = np.full(n, np.nan)
-        nxt[:-1] = np.log(c[1:] / c[:-1])
-        next_scale = np.full(n, np.nan)
-        next_scale[:-1] = f["scale"][1:]
-        rng = np.full(n, np.nan)
-        rng[:-1] = np.log(b["high"].to_numpy(float)[1:] / b["low"].to_numpy(float)[1:])
-        fwd = np.full(n, np.nan)
-        fwd[:-HORIZON] = np.log(c[HORIZON:] / c[:-HORIZON])
-        per_bar = {
-            "symbol": np.full(n, p.symbol, dtype=object),
-            "position": np.arange(n),
-            **{k: b[k].to_numpy(float) for k in ("open", "high", "low", "close", "volume")},
-            **{k: f[k] for k in ("scale", *FEATURES, "gap_masked", "valid")},
-            "next_return": nxt,
-            "next_return_z": nxt / next_scale,
-            "next_range_z": rng / next_scale,
-            "fwd_return_5": fwd,
-        }
-        for k, v in per_bar.items():
-            cols.setdefault(k, []).append(np.asarray(v))
-    data = {k: np.concatenate(v) for k, v in cols.items()}
-
-    cuts = splits_mod.cut_dates(timestamps, settings.splits)
-    split = splits_mod.assign(timestamps, cuts)
-    # The target window t+1..t+HORIZON must stay in t's split and symbol.
-    same = np.ones(len(split), dtype=bool)
-    sym = data["symbol"]
-    for k in range(1, HORIZON + 1):
-        ahead = np.zeros(len(split), dtype=bool)
-        ahead[:-k] = (split[k:] == split[:-k]) & (sym[k:] == sym[:-k])
-        same &= ahead
-    target_in_split = same & (split != splits_mod.EMBARGO)
-
-    train_rows = (split == "train") & data["valid"]
-    tokenizer = CandleTokenizer.fit(data, train_rows)
-    tokens = tokenizer.encode(data)
-    examples = train_rows & target_in_split
-    return_edges = np.quantile(data["next_return_z"][examples], RETURN_QUANTILES)
-    range_edges = np.quantile(data["next_range_z"][examples], RANGE_QUANTILES)
-
-    direction = np.where(np.isfinite(data["next_return"]),
-                         (data["next_return"] > 0).astype(np.int8), -1).astype(np.int8)
-    table = pd.DataFrame({
-        "symbol": data["symbol"],
-        "timestamp": timestamps.to_numpy() if timestamps.dt.tz is None else timestamps,
-        "position": data["position"].astype(np.int64),
-        **{k: data[k] for k in ("open", "high", "low", "close", "volume", "scale", *FEATURES)},
-        "gap_masked": data["gap_masked"],
-        "valid": data["valid"],
-        "token": tokens,
-        "split": split.astype(str),
-        "target_in_split": target_in_split,
-        "next_direction": direction,
-        "next_return_bucket": _bucket(data["next_return_z"], return_edges),
-        "next_range_bucket": _bucket(data["next_range_z"], range_edges),
-        "next_return": data["next_return"],
-        "fwd_return_5": data["fwd_return_5"],
-    })
-    prev_close = np.full(len(table), np.nan)
-    prev_close[1:] = data["close"][:-1]
-    prev_close[data["position"] == 0] = np.nan
-    recon = reconstruction_error(tokenizer, data, tokens, prev_close, data["close"],
-                                 data["high"], data["low"])
-    meta = {
-        "format": FORMAT,
-        "tokenizer_version": tokenizer.version,
-        "settings": settings.to_dict(),
-        "cuts": cuts.to_dict(),
-        "return_bucket_edges": [float(x) for x in return_edges],
-        "range_bucket_edges": [float(x) for x in range_edges],
-        "reconstruction_error": recon,
-        "timezones": zones,
-        "sources": [
-            {"symbol": p.symbol, "source": p.info.name, "description": p.info.description,
-             "licence": p.info.licence, "notes": [*p.info.notes, *p.notes],
-             "dropped_rows": [str(d) for d in p.dropped]}
-            for p in parts
-        ],
-        "content_hash": content_hash(table),
-    }
-    return Dataset(table, tokenizer, meta)
-
-
-def content_hash(table: pd.DataFrame) -> str:
-    """sha256 of the table's content (column names, types and values), not of file bytes."""
-    h = hashlib.sha256()
-    for name in table.columns:
-        col = table[name]
-        text = col.dtype == object or str(col.dtype) in ("string", "str")
-        h.update(f"{name}:{'text' if text else col.dtype}\0".encode())
-        if text:
-            h.update("\0".join(col.astype(str)).encode())
-        elif isinstance(col.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_any_dtype(col):
-            h.update(col.to_numpy().astype("datetime64[ns]").astype(np.int64).tobytes())
-        else:
-            h.update(np.ascontiguousarray(col.to_numpy()).tobytes())
-    return h.hexdigest()
-
-
-def load_sources(specs: list[str], repair: bool = False) -> list[SymbolBars]:
-    """Load every source, collecting the problems of all of them before failing."""
-    parts: list[SymbolBars] = []
-    problems: list[Problem] = []
-    for spec in specs:
-        try:
-            parts.extend(load(spec, repair=repair))
-        except MarketDataError as exc:
-            problems.extend(exc.problems)
-    if problems:
-        raise MarketDataError(problems)
-    if not parts:
-        raise MarketDataError("no sources given")
-    return parts
+        mapper = ray_mapper(address)
+    elif engine != "embedded":
+        raise MarketDataError(f"unknown engine {engine!r} (choose from "
+                              f"{', '.join(pipeline.ENGINES)})")
+    with atomic_directory(out) as tmp:
+        meta = pipeline.build_folder(specs, tmp, repair=repair, settings=settings,
+                                     mapper=mapper, batch_rows=batch_rows or BATCH_ROWS)
+        tokenizer_dict = meta.pop("tokenizer")
+        tokenizer = CandleTokenizer.from_dict(tokenizer_dict)
+        meta["inputs"] = [s if isinstance(s, str) else s.symbol for s in specs]
+        stats, recon = summarize(lambda: iter_partitions(tmp, meta=meta), tokenizer,
+                                 settings.features.warmup)
+        meta["reconstruction_error"] = recon
+        card = card_from_stats(stats, meta, tokenizer_dict)
+        _write_json(tmp / META_FILE, meta)
+        _write_json(tmp / TOKENIZER_FILE, tokenizer_dict)
+        _write_json(tmp / VOCABULARY_FILE, tokenizer.vocabulary())
+        _write_json(tmp / CARD_JSON, card)
+        (tmp / CARD_MD).write_text(card_markdown(card), encoding="utf-8")
+    return card
 
 
 def build(
-    specs: list[str], out: Path, *, repair: bool = False, settings: BuildSettings = BuildSettings()
+    specs: list[str], out: Path, *, repair: bool = False,
+    settings: BuildSettings = DEFAULT_SETTINGS, engine: str = "embedded",
+    address: str | None = None,
 ) -> Dataset:
-    """Load, check and assemble the sources, then write the dataset folder atomically."""
-    from dlip.atomic import atomic_directory
-    from dlip.market.card import card_dict, card_markdown
+    """Build the dataset folder `out`, then load it (the whole table) into memory."""
+    write_dataset(specs, out, repair=repair, settings=settings, engine=engine, address=address)
+    return load_dataset(out)
 
-    dataset = assemble(load_sources(specs, repair), settings)
-    dataset.meta["inputs"] = list(specs)
-    card = card_dict(dataset)
-    with atomic_directory(Path(out)) as tmp:
-        dataset.table.to_parquet(tmp / TABLE_FILE, index=False)
-        _write_json(tmp / META_FILE, dataset.meta)
-        _write_json(tmp / TOKENIZER_FILE, dataset.tokenizer.to_dict())
-        _write_json(tmp / VOCABULARY_FILE, dataset.tokenizer.vocabulary())
-        _write_json(tmp / CARD_JSON, card)
-        (tmp / CARD_MD).write_text(card_markdown(card), encoding="utf-8")
-    return dataset
+
+def assemble(parts: list[SymbolBars], settings: BuildSettings = DEFAULT_SETTINGS) -> Dataset:
+    """The dataset of already loaded bars, in memory (built through a temporary folder)."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="dlip-assemble-") as tmp:
+        write_dataset(list(parts), Path(tmp) / "ds", settings=settings)
+        return load_dataset(Path(tmp) / "ds")
 
 
 def _write_json(path: Path, data) -> None:
     path.write_text(json.dumps(data, indent=2, sort_keys=False) + "\n", encoding="utf-8")
 
 
-def load_dataset(folder: Path) -> Dataset:
-    """Read a dataset folder written by `build`."""
+# --- reading ----------------------------------------------------------------------------
+
+def _broken(folder: Path, reason: str) -> MarketDataError:
+    return MarketDataError([Problem(str(folder), reason)])
+
+
+def read_meta(folder: Path) -> dict:
+    """dataset.json of a dataset folder, checked; a one-line error for anything broken."""
     folder = Path(folder)
-    missing = [f for f in (TABLE_FILE, META_FILE, TOKENIZER_FILE) if not (folder / f).is_file()]
+    if not folder.is_dir():
+        raise _broken(folder, "no such dataset folder" if not folder.exists()
+                      else "not a dataset folder (a file)")
+    missing = [f for f in (META_FILE, TOKENIZER_FILE) if not (folder / f).is_file()]
     if missing:
-        raise MarketDataError([Problem(str(folder), f"not a dataset folder (missing "
-                                       f"{', '.join(missing)})")])
-    meta = json.loads((folder / META_FILE).read_text(encoding="utf-8"))
-    if meta.get("format") != FORMAT:
-        reason = f"unknown dataset format {meta.get('format')!r}"
-        raise MarketDataError([Problem(str(folder), reason)])
-    tokenizer = CandleTokenizer.from_dict(json.loads((folder / TOKENIZER_FILE).read_text()))
-    table = pd.read_parquet(folder / TABLE_FILE)
-    table["symbol"] = table["symbol"].astype(object)
-    table["split"] = table["split"].astype(object)
+        raise _broken(folder, f"not a dataset folder (missing {', '.join(missing)})")
+    try:
+        meta = json.loads((folder / META_FILE).read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise _broken(folder, f"broken {META_FILE} ({exc})") from None
+    if not isinstance(meta, dict) or meta.get("format") not in READABLE_FORMATS:
+        found = meta.get("format") if isinstance(meta, dict) else None
+        raise _broken(folder, f"unknown dataset format {found!r}")
+    needed = ["settings", "sources", "cuts", "content_hash"]
+    if meta["format"] == FORMAT:
+        needed.append("partitions")
+    lacking = [k for k in needed if k not in meta]
+    if lacking:
+        raise _broken(folder, f"broken {META_FILE} (no {', '.join(lacking)})")
+    if meta["format"] == FORMAT:
+        gone = [p["file"] for p in meta["partitions"] if not (folder / p["file"]).is_file()]
+        if gone:
+            raise _broken(folder, f"broken dataset: {len(gone)} partition file(s) missing "
+                          f"(first: {gone[0]})")
+    elif not (folder / TABLE_FILE).is_file():
+        raise _broken(folder, f"not a dataset folder (missing {TABLE_FILE})")
+    return meta
+
+
+def read_tokenizer(folder: Path) -> CandleTokenizer:
+    folder = Path(folder)
+    try:
+        return CandleTokenizer.from_dict(json.loads((folder / TOKENIZER_FILE).read_text()))
+    except (json.JSONDecodeError, UnicodeDecodeError, ValueError, TypeError) as exc:
+        raise _broken(folder, f"broken {TOKENIZER_FILE} ({exc})") from None
+
+
+def _typed(frame: pd.DataFrame) -> pd.DataFrame:
+    for col in ("symbol", "split"):
+        if col in frame.columns:
+            frame[col] = frame[col].astype(object)
+    return frame
+
+
+def iter_partitions(
+    folder: Path, columns: list[str] | None = None, batch_rows: int | None = 1 << 19,
+    meta: dict | None = None,
+) -> Iterator[pd.DataFrame]:
+    """The table in row batches of one symbol each, in table order (bounded memory).
+
+    `batch_rows=None` gives one frame per symbol (a symbol must then fit in memory).
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    folder = Path(folder)
+    meta = meta or read_meta(folder)
+    if meta["format"] != FORMAT:  # format 1: one file
+        table = _typed(pd.read_parquet(folder / TABLE_FILE, columns=columns))
+        for sym in dict.fromkeys(table["symbol"]):
+            yield table[table["symbol"] == sym]
+        return
+    for part in meta["partitions"]:
+        path = folder / part["file"]
+        try:
+            f = pq.ParquetFile(path)
+            if batch_rows is None:
+                yield _typed(f.read(columns=columns).to_pandas())
+                continue
+            for batch in f.iter_batches(batch_size=batch_rows, columns=columns):
+                yield _typed(batch.to_pandas())
+        except (pa.ArrowException, OSError) as exc:
+            raise _broken(folder, f"broken partition {part['file']} ({exc})") from None
+
+
+def load_dataset(folder: Path) -> Dataset:
+    """Read a dataset folder written by `build` (the whole table in memory)."""
+    import pyarrow as pa
+
+    folder = Path(folder)
+    meta = read_meta(folder)
+    tokenizer = read_tokenizer(folder)
+    try:
+        if meta["format"] == FORMAT:
+            frames = list(iter_partitions(folder, batch_rows=None, meta=meta))
+            table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+        else:
+            table = _typed(pd.read_parquet(folder / TABLE_FILE))
+    except (pa.ArrowException, OSError) as exc:
+        raise _broken(folder, f"broken table ({exc})") from None
     return Dataset(table, tokenizer, meta)

@@ -16,19 +16,12 @@ import numpy as np
 import pandas as pd
 
 from dlip.market.errors import MarketDataError, Problem
+from dlip.market.provenance import SYNTHETIC_INFO, SourceInfo
 from dlip.market.validate import check_bars, normalize_columns
 
+__all__ = ["COLUMNS", "SourceInfo", "SymbolBars", "load", "names", "read_file"]
+
 COLUMNS = ("timestamp", "open", "high", "low", "close", "volume")
-
-
-@dataclass(frozen=True)
-class SourceInfo:
-    """What a reader of the dataset card needs to know about where bars came from."""
-
-    name: str
-    description: str
-    licence: str
-    notes: tuple[str, ...] = ()
 
 
 @dataclass
@@ -133,7 +126,7 @@ def _pmdarima(repair: bool) -> list[SymbolBars]:
 
 def _synthetic(planted: bool) -> Callable[[bool], list[SymbolBars]]:
     def load(repair: bool) -> list[SymbolBars]:
-        from dlip.market.synthetic import SYNTHETIC_INFO, SyntheticMarket
+        from dlip.market.synthetic import SyntheticMarket
 
         market = SyntheticMarket(planted_p=0.7 if planted else None,
                                  n_bars=100_000 if planted else 20_000)

@@ -58,6 +58,21 @@ def normalize_columns(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+OFFSET = r"(?:Z|[+-]\d\d:?\d\d)$"  # a UTC offset at the end of a timestamp
+
+
+def mixed_timezones(raw: pd.Series) -> np.ndarray | None:
+    """Rows whose timestamp carries a UTC offset, when others carry none; else None."""
+    if pd.api.types.is_datetime64_any_dtype(raw):
+        return None
+    text = raw.astype("string").str.strip()
+    aware = text.str.contains(OFFSET, regex=True).fillna(False).to_numpy(dtype=bool)
+    naive = (~aware) & text.notna().to_numpy()
+    if aware.any() and naive.any():
+        return aware
+    return None
+
+
 @dataclass
 class Checked:
     """The typed bars that passed, and every problem found (or every row dropped)."""
@@ -109,13 +124,20 @@ def check_bars(
         for i in np.flatnonzero(mask):
             reasons[i].append(message(i))
 
-    stamps = _parse_timestamps(raw["timestamp"])
     raw_ts = raw["timestamp"]
+    mixed = mixed_timezones(raw_ts)
+    if mixed is not None:
+        first_naive = int(np.flatnonzero(~mixed)[0])
+        flag(mixed, lambda i: f"timezone-aware timestamp {raw_ts.iloc[i]!r} mixed with naive "
+             f"ones ({row_label} {rows[first_naive]} is {raw_ts.iloc[first_naive]!r})")
+        stamps = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns]")
+        stamps[~mixed] = _parse_timestamps(raw_ts[~mixed])
+        unparsed = stamps.isna() & raw_ts.notna() & ~mixed
+    else:
+        stamps = _parse_timestamps(raw_ts)
+        unparsed = stamps.isna() & raw_ts.notna()
     flag(raw_ts.isna().to_numpy(), lambda i: "missing timestamp")
-    flag(
-        (stamps.isna() & raw_ts.notna()).to_numpy(),
-        lambda i: f"unparseable timestamp {raw_ts.iloc[i]!r}",
-    )
+    flag(unparsed.to_numpy(), lambda i: f"unparseable timestamp {raw_ts.iloc[i]!r}")
 
     values: dict[str, np.ndarray] = {}
     for col in (*PRICES, "volume", "adj_close"):
@@ -129,6 +151,7 @@ def check_bars(
             np.isnan(numbers) & ~is_missing,
             lambda i, c=col, r=raw_col: f"{c} is not a number: {r.iloc[i]!r}",
         )
+        flag(np.isinf(numbers), lambda i, c=col, v=numbers: f"{c} is infinite ({v[i]:g})")
         if col == "volume":
             flag(numbers < 0, lambda i, v=numbers: f"negative volume {v[i]:g}")
         else:

@@ -1,0 +1,449 @@
+"""Build a dataset folder in bounded memory, on one machine or through an engine.
+
+Four steps; only the middle two touch every bar, and both run one symbol at a time, so
+the same functions run in this process (`embedded`) or as Ray Data tasks (`ray`):
+
+1. stage      read every source in batches, validate, and write each symbol's bars as
+              pieces under work/raw (also collect the calendar of all timestamps)
+2. featurize  per symbol: causal features with state carried across pieces, and the
+              targets' inputs (the next bars), written under work/feat
+3. fit        on this process: cut the splits on the calendar, fit the tokenizer and the
+              bucket edges on training bars only (reading just those columns)
+4. tokenize   per symbol: splits, tokens and targets, written as the symbol's Parquet
+              partition with its canonical digest
+
+Memory: a piece (BATCH_ROWS bars) at a time, plus the training features for the fit.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from dlip.market import layout
+from dlip.market import splits as splits_mod
+from dlip.market.canonical import PartitionHasher, combine
+from dlip.market.errors import MarketDataError, Problem
+from dlip.market.features import FEATURES, FeatureStream
+from dlip.market.layout import DEFAULT_SETTINGS, HORIZON, BuildSettings
+from dlip.market.provenance import SourceInfo
+from dlip.market.readers import BATCH_ROWS, ProblemList, SourceRun, stream_file
+from dlip.market.sources import SymbolBars
+from dlip.market.tokenizer import CandleTokenizer
+
+NO_FUTURE = np.iinfo(np.int64).max
+ENGINES = ("embedded", "ray")
+FEAT_COLUMNS = ("timestamp", "position", "open", "high", "low", "close", "volume", "scale",
+                *FEATURES, "gap_masked", "valid", "next_return", "next_return_z",
+                "next_range_z", "fwd_return_5", "ts_ahead")
+
+
+# --- step 1: stage --------------------------------------------------------------------
+
+def _write_piece(path: Path, frame: pd.DataFrame) -> None:
+    import pyarrow as pa
+    import pyarrow.feather as feather
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    feather.write_feather(pa.Table.from_pandas(frame, preserve_index=False), path,
+                          compression="uncompressed")
+
+
+def _read_piece(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
+    import pyarrow.feather as feather
+
+    return feather.read_table(path, columns=columns, memory_map=False).to_pandas()
+
+
+def _pieces(folder: Path) -> list[Path]:
+    return sorted(folder.glob("*.arrow"))
+
+
+def _memory_sources(spec: str, repair: bool) -> list[tuple[SourceRun, list]] | None:
+    """Packaged and generated names, and files under --repair: loaded whole (small)."""
+    from dlip.market import sources
+
+    key = spec.strip().lower()
+    is_name = key in sources.GROUPS or key in sources.PACKAGED or key in sources.GENERATED
+    if not is_name and not repair:
+        return None
+    out = []
+    for part in sources.load(spec, repair=repair):
+        zone = str(part.bars["timestamp"].dt.tz or "naive")
+        run = SourceRun(spec, part.info, [part.symbol], {part.symbol: zone},
+                        {part.symbol: list(part.notes)}, {part.symbol: list(part.dropped)})
+        out.append((run, [(part.symbol, part.bars)]))
+    return out
+
+
+def _file_or_error(spec: str) -> Path:
+    from dlip.market import sources
+
+    path = Path(spec)
+    if path.suffix or path.exists():
+        if not path.is_file():
+            raise MarketDataError([Problem(str(path), "no such file")])
+        return path
+    known = ", ".join(sources.names())
+    raise MarketDataError([Problem(spec, f"unknown source (packaged names: {known}; or a file)")])
+
+
+def _exact_problems(path: Path) -> list[Problem] | None:
+    """A small file's problems as the one-pass reader words them (None if it finds none)."""
+    from dlip.market.readers import SMALL_FILE
+    from dlip.market.sources import read_file
+
+    if path.stat().st_size > SMALL_FILE:
+        return None
+    try:
+        read_file(path)
+    except MarketDataError as exc:
+        return exc.problems
+    return None
+
+
+class Stage:
+    """Step 1's result: symbols in table order, their pieces, sources and calendar."""
+
+    def __init__(self, work: Path) -> None:
+        self.work = work
+        self.symbols: list[str] = []
+        self.index: dict[str, int] = {}
+        self.owner: dict[str, SourceRun] = {}
+        self.counts: list[int] = []
+        self.rows: list[int] = []
+        self.runs: list[SourceRun] = []
+        self._calendar: list[np.ndarray] = []
+        self.aware = False
+
+    def add(self, run: SourceRun, symbol: str, bars: pd.DataFrame, batch_rows: int) -> None:
+        if symbol not in self.owner:
+            self.owner[symbol] = run
+            self.index[symbol] = len(self.symbols)
+            self.symbols.append(symbol)
+            self.counts.append(0)
+            self.rows.append(0)
+        i = self.index[symbol]
+        ts = bars["timestamp"]
+        if not pd.api.types.is_integer_dtype(ts):
+            ts = pd.Series(_ns(ts))
+        frame = bars.assign(timestamp=ts.to_numpy(np.int64))[["timestamp", *layout.COLUMNS[3:8]]]
+        for a in range(0, len(frame), batch_rows):
+            chunk = frame.iloc[a:a + batch_rows]
+            _write_piece(self.work / "raw" / f"{i:06d}" / f"{self.counts[i]:06d}.arrow", chunk)
+            self.counts[i] += 1
+            self.rows[i] += len(chunk)
+            self._calendar.append(np.unique(chunk["timestamp"].to_numpy()))
+
+    def calendar(self) -> np.ndarray:
+        if not self._calendar:
+            return np.empty(0, dtype=np.int64)
+        return np.unique(np.concatenate(self._calendar))
+
+
+def _ns(ts: pd.Series) -> np.ndarray:
+    if isinstance(ts.dtype, pd.DatetimeTZDtype):
+        ts = ts.dt.tz_convert("UTC").dt.tz_localize(None)
+    return ts.to_numpy().astype("datetime64[ns]").astype(np.int64)
+
+
+def stage(
+    specs: list[str | SymbolBars], repair: bool, work: Path, batch_rows: int = BATCH_ROWS
+) -> Stage:
+    """Step 1: every source read, checked and staged; all problems of all sources at once."""
+    if not specs:
+        raise MarketDataError("no sources given")
+    st = Stage(work)
+    problems: list[Problem] = []
+    hidden = 0
+
+    def register(run: SourceRun, symbol: str) -> bool:
+        other = st.owner.get(symbol)
+        if other is not None and other is not run:
+            problems.append(Problem(run.info.name, f"symbol {symbol} appears twice "
+                                    f"(also from {other.info.name})"))
+            return False
+        return True
+
+    for spec in specs:
+        try:
+            if isinstance(spec, SymbolBars):  # already loaded (assemble)
+                zone = str(spec.bars["timestamp"].dt.tz or "naive")
+                run = SourceRun(spec.info.name, spec.info, [spec.symbol], {spec.symbol: zone},
+                                {spec.symbol: list(spec.notes)},
+                                {spec.symbol: list(spec.dropped)})
+                st.runs.append(run)
+                if register(run, spec.symbol) and not problems:
+                    st.add(run, spec.symbol, spec.bars, batch_rows)
+                continue
+            loaded = _memory_sources(spec, repair)
+            if loaded is not None:
+                for run, parts in loaded:
+                    st.runs.append(run)
+                    for symbol, bars in parts:
+                        if register(run, symbol) and not problems:
+                            st.add(run, symbol, bars, batch_rows)
+                continue
+            path = _file_or_error(spec)
+            info = SourceInfo(path.name, f"user file {path.name}", "as provided by the user")
+            run = SourceRun(spec, info)
+            st.runs.append(run)
+            found = ProblemList()
+            for symbol, bars in stream_file(path, run, found):
+                if register(run, symbol) and not problems:
+                    st.add(run, symbol, bars, batch_rows)
+            if found.count:
+                exact = _exact_problems(path)
+                problems.extend(exact if exact is not None else found.kept)
+                hidden += 0 if exact is not None else found.count - len(found.kept)
+        except MarketDataError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        err = MarketDataError(problems)
+        err.hidden = hidden
+        raise err
+    if not st.symbols:
+        raise MarketDataError("no sources given")
+    st.aware = any(z != "naive" for r in st.runs for z in r.zones.values())
+    return st
+
+
+# --- step 2: featurize ------------------------------------------------------------------
+
+def _with_targets(f: pd.DataFrame) -> pd.DataFrame:
+    """Target inputs of every row of f from the rows after it (NaN where there are none)."""
+    n = len(f)
+    c = f["close"].to_numpy()
+    nxt = np.full(n, np.nan)
+    nxt[:-1] = np.log(c[1:] / c[:-1])
+    next_scale = np.full(n, np.nan)
+    next_scale[:-1] = f["scale"].to_numpy()[1:]
+    rng = np.full(n, np.nan)
+    rng[:-1] = np.log(f["high"].to_numpy()[1:] / f["low"].to_numpy()[1:])
+    fwd = np.full(n, np.nan)
+    fwd[:-HORIZON] = np.log(c[HORIZON:] / c[:-HORIZON])
+    ahead = np.full(n, NO_FUTURE, dtype=np.int64)
+    ahead[:-HORIZON] = f["timestamp"].to_numpy()[HORIZON:]
+    return f.assign(next_return=nxt, next_return_z=nxt / next_scale,
+                    next_range_z=rng / next_scale, fwd_return_5=fwd, ts_ahead=ahead)
+
+
+def featurize(work: str, index: int, settings: BuildSettings) -> int:
+    """Step 2 for one symbol: features with carried state; rows wait for HORIZON more."""
+    work_path = Path(work)
+    stream = FeatureStream(settings.features)
+    held: pd.DataFrame | None = None
+    out_dir = work_path / "feat" / f"{index:06d}"
+    written = 0
+
+    def emit(frame: pd.DataFrame) -> None:
+        nonlocal written
+        if len(frame):
+            _write_piece(out_dir / f"{written:06d}.arrow", frame[list(FEAT_COLUMNS)])
+            written += 1
+
+    for path in _pieces(work_path / "raw" / f"{index:06d}"):
+        raw = _read_piece(path)
+        feats = stream.push(*(raw[k].to_numpy() for k in ("open", "high", "low", "close")))
+        start = stream.position - len(raw)
+        frame = raw.assign(position=np.arange(start, start + len(raw)), **feats)
+        if held is not None:
+            frame = pd.concat([held, frame], ignore_index=True)
+        done = _with_targets(frame)
+        emit(done.iloc[:-HORIZON])
+        held = frame.iloc[-HORIZON:].reset_index(drop=True)
+    if held is not None:
+        emit(_with_targets(held))
+    return written
+
+
+# --- step 3: fit --------------------------------------------------------------------------
+
+def _read_feat(work: Path, index: int, columns: list[str]) -> Iterator[pd.DataFrame]:
+    for path in _pieces(work / "feat" / f"{index:06d}"):
+        yield _read_piece(path, columns)
+
+
+def _cuts_ns(cuts: splits_mod.Cuts) -> np.ndarray:
+    return np.array([pd.Timestamp(x).value for x in
+                     (cuts.train_end, cuts.val_start, cuts.val_end, cuts.test_start)],
+                    dtype=np.int64)
+
+
+def split_codes(ts: np.ndarray, cuts_ns: np.ndarray) -> np.ndarray:
+    """0 train, 1 val, 2 test, 3 embargo; NO_FUTURE (no bar there) is 4."""
+    train_end, val_start, val_end, test_start = cuts_ns
+    out = np.full(len(ts), 3, dtype=np.int8)
+    out[ts < train_end] = 0
+    out[(ts >= val_start) & (ts < val_end)] = 1
+    out[ts >= test_start] = 2
+    out[ts == NO_FUTURE] = 4
+    return out
+
+
+SPLIT_NAMES = np.array([*splits_mod.SPLITS, splits_mod.EMBARGO], dtype=object)
+
+
+def fit(work: Path, n_symbols: int, calendar: np.ndarray, settings: BuildSettings
+        ) -> tuple[splits_mod.Cuts, CandleTokenizer, np.ndarray, np.ndarray]:
+    """Step 3: cuts, then tokenizer and bucket edges from training bars only."""
+    try:
+        cuts = splits_mod.cut_dates(calendar.astype("datetime64[ns]"), settings.splits)
+    except ValueError:
+        s = settings.splits
+        need = int(np.ceil((2 * s.embargo + 3) / min(s.train, s.val, 1 - s.train - s.val)))
+        raise MarketDataError(f"too few rows for the splits: {len(calendar)} distinct "
+                              f"timestamps, the train/val/test split with a {s.embargo}-date "
+                              f"embargo needs at least about {need}") from None
+    cuts_ns = _cuts_ns(cuts)
+    parts: dict[str, list[np.ndarray]] = {k: [] for k in (*FEATURES, "rz", "gz")}
+    for i in range(n_symbols):
+        for f in _read_feat(work, i, ["timestamp", "valid", *FEATURES]):
+            train = (f["timestamp"].to_numpy() < cuts_ns[0]) & f["valid"].to_numpy()
+            for k in FEATURES:
+                parts[k].append(f[k].to_numpy()[train])
+    feats = {k: np.concatenate(parts[k]) if parts[k] else np.empty(0) for k in FEATURES}
+    try:
+        tokenizer = CandleTokenizer.fit(feats, np.ones(len(feats["body"]), dtype=bool))
+    except ValueError:
+        raise MarketDataError("too few rows for the splits: no training bar is past the "
+                              f"{settings.features.warmup}-bar warm-up") from None
+    del feats, parts
+    rz, gz = [], []
+    for i in range(n_symbols):
+        for f in _read_feat(work, i, ["timestamp", "valid", "ts_ahead", "next_return_z",
+                                      "next_range_z"]):
+            ts = f["timestamp"].to_numpy()
+            ex = (ts < cuts_ns[0]) & f["valid"].to_numpy()
+            ex &= split_codes(f["ts_ahead"].to_numpy(), cuts_ns) == 0
+            rz.append(f["next_return_z"].to_numpy()[ex])
+            gz.append(f["next_range_z"].to_numpy()[ex])
+    rz_all, gz_all = np.concatenate(rz), np.concatenate(gz)
+    if not len(rz_all):
+        raise MarketDataError("too few rows for the splits: no training example has its "
+                              f"{HORIZON} target bars inside the training period")
+    return_edges = np.quantile(rz_all, layout.RETURN_QUANTILES)
+    range_edges = np.quantile(gz_all, layout.RANGE_QUANTILES)
+    return cuts, tokenizer, return_edges, range_edges
+
+
+# --- step 4: tokenize --------------------------------------------------------------------
+
+def _bucket(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    out = np.digitize(values, edges).astype(np.int8)
+    return np.where(np.isfinite(values), out, -1).astype(np.int8)
+
+
+def tokenize(work: str, out: str, index: int, symbol: str, plan: dict) -> tuple[str, int, str]:
+    """Step 4 for one symbol: its Parquet partition; returns (symbol, rows, digest)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    tokenizer = CandleTokenizer.from_dict(plan["tokenizer"])
+    cuts_ns = np.asarray(plan["cuts_ns"], dtype=np.int64)
+    return_edges = np.asarray(plan["return_edges"])
+    range_edges = np.asarray(plan["range_edges"])
+    hasher = PartitionHasher()
+    path = Path(out) / layout.partition_file(index)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    writer = None
+    try:
+        for f in _read_feat(Path(work), index, list(FEAT_COLUMNS)):
+            table = _tokenized(f, symbol, tokenizer, cuts_ns, return_edges, range_edges,
+                               plan["aware"])
+            hasher.update(table)
+            arrow = pa.Table.from_pandas(table, preserve_index=False)
+            if writer is None:
+                writer = pq.ParquetWriter(path, arrow.schema)
+            writer.write_table(arrow)
+    finally:
+        if writer is not None:
+            writer.close()
+    return symbol, hasher.rows, hasher.hexdigest()
+
+
+def _tokenized(f: pd.DataFrame, symbol: str, tokenizer: CandleTokenizer, cuts_ns: np.ndarray,
+               return_edges: np.ndarray, range_edges: np.ndarray, aware: bool) -> pd.DataFrame:
+    ts = f["timestamp"].to_numpy()
+    code = split_codes(ts, cuts_ns)
+    ahead = split_codes(f["ts_ahead"].to_numpy(), cuts_ns)
+    target_in_split = (ahead == code) & (code != 3)
+    feats = {k: f[k].to_numpy() for k in (*FEATURES, "valid")}
+    nxt = f["next_return"].to_numpy()
+    direction = np.where(np.isfinite(nxt), (nxt > 0).astype(np.int8), -1).astype(np.int8)
+    stamps = pd.Series(ts.astype("datetime64[ns]"))
+    if aware:
+        stamps = stamps.dt.tz_localize("UTC")
+    n = len(f)
+    return pd.DataFrame({
+        "symbol": np.full(n, symbol, dtype=object),
+        "timestamp": stamps,
+        "position": f["position"].to_numpy(np.int64),
+        **{k: f[k].to_numpy(float) for k in ("open", "high", "low", "close", "volume",
+                                              "scale", *FEATURES)},
+        "gap_masked": f["gap_masked"].to_numpy(bool),
+        "valid": f["valid"].to_numpy(bool),
+        "token": tokenizer.encode(feats),
+        "split": SPLIT_NAMES[code],
+        "target_in_split": target_in_split,
+        "next_direction": direction,
+        "next_return_bucket": _bucket(f["next_return_z"].to_numpy(), return_edges),
+        "next_range_bucket": _bucket(f["next_range_z"].to_numpy(), range_edges),
+        "next_return": nxt,
+        "fwd_return_5": f["fwd_return_5"].to_numpy(),
+    })
+
+
+# --- the whole build ------------------------------------------------------------------
+
+Mapper = Callable[[Callable, list[tuple]], list]
+
+
+def embedded_map(fn: Callable, items: list[tuple]) -> list:
+    """Run fn(*item) for every item here, one after another."""
+    return [fn(*item) for item in items]
+
+
+def build_folder(specs: list[str | SymbolBars], tmp: Path, *, repair: bool = False,
+                 settings: BuildSettings = DEFAULT_SETTINGS, mapper: Mapper = embedded_map,
+                 batch_rows: int = BATCH_ROWS) -> dict:
+    """Steps 1-4 into the (empty, temporary) folder `tmp`; returns the meta (no card yet)."""
+    work = tmp / ".work"
+    st = stage(specs, repair, work, batch_rows)
+    n = len(st.symbols)
+    mapper(featurize, [(str(work), i, settings) for i in range(n)])
+    cuts, tokenizer, return_edges, range_edges = fit(work, n, st.calendar(), settings)
+    plan = {"tokenizer": tokenizer.to_dict(), "cuts_ns": _cuts_ns(cuts).tolist(),
+            "return_edges": return_edges.tolist(), "range_edges": range_edges.tolist(),
+            "aware": st.aware}
+    results = mapper(tokenize, [(str(work), str(tmp), i, s, plan)
+                                for i, s in enumerate(st.symbols)])
+    shutil.rmtree(work, ignore_errors=True)
+    if st.aware:
+        cuts = splits_mod.Cuts(*(pd.Timestamp(x).tz_localize("UTC") for x in
+                                 (cuts.train_end, cuts.val_start, cuts.val_end, cuts.test_start)))
+    partitions = [{"symbol": s, "file": layout.partition_file(i), "rows": rows, "digest": d}
+                  for i, (s, rows, d) in enumerate(results)]
+    zones = {s: r.zones[s] for r in st.runs for s in r.symbols}
+    return {
+        "format": layout.FORMAT,
+        "tokenizer_version": tokenizer.version,
+        "settings": settings.to_dict(),
+        "cuts": cuts.to_dict(),
+        "return_bucket_edges": [float(x) for x in return_edges],
+        "range_bucket_edges": [float(x) for x in range_edges],
+        "timezones": {s: zones[s] for s in st.symbols},
+        "sources": [
+            {"symbol": s, "source": r.info.name, "description": r.info.description,
+             "licence": r.info.licence, "notes": [*r.info.notes, *r.notes.get(s, [])],
+             "dropped_rows": [str(d) for d in r.dropped.get(s, [])]}
+            for r in st.runs for s in r.symbols
+        ],
+        "partitions": partitions,
+        "content_hash": combine((p["symbol"], p["rows"], p["digest"]) for p in partitions),
+        "tokenizer": tokenizer.to_dict(),
+    }
