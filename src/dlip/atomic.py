@@ -8,6 +8,8 @@ model checkpoints all write through here.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import os
 import shutil
 import tempfile
@@ -67,9 +69,14 @@ def copy_file(source: Path, target: Path) -> None:
 def replace_dir(target: Path, new: Path, *, old_prefix: str | None = None) -> None:
     """Swap the finished folder `new` in as `target` (same filesystem), then drop the old one.
 
-    The old folder is first renamed aside to a name starting with `old_prefix` (default
-    `.<name>.old-<pid>`), so a process killed between the two renames leaves it findable.
+    One `renameat2(RENAME_EXCHANGE)` where Linux offers it: a process killed at any moment
+    leaves the old folder or the new one under `target`, never none. Elsewhere two renames,
+    the old folder first moved aside to a name starting with `old_prefix` (default
+    `.<name>.old-`) and the pid, so whoever cleans up after a kill can put it back.
     """
+    if target.exists() and _exchange(new, target):
+        shutil.rmtree(new, ignore_errors=True)  # it now holds the old folder
+        return
     old = None
     if target.exists():
         prefix = old_prefix or f".{target.name}.old-"
@@ -85,14 +92,55 @@ def replace_dir(target: Path, new: Path, *, old_prefix: str | None = None) -> No
 def atomic_directory(target: Path) -> Iterator[Path]:
     """Yield a fresh temporary folder beside `target`; on success it replaces `target`.
 
-    On any exception the temporary folder is removed and `target` is left as it was.
+    On any exception the temporary folder is removed and `target` is left as it was. What a
+    killed earlier write left beside `target` is cleared first (an old folder put back).
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
+    _leftovers(target)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-{os.getpid()}-", dir=target.parent))
     try:
         yield tmp
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     replace_dir(target, tmp)
+
+
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths atomically; False where the system cannot."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
+        fn = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    fn.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    done = fn(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE)
+    return done == 0
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _leftovers(target: Path) -> None:
+    """Clear what a killed `atomic_directory` left beside `target`; restore an old folder."""
+    for path in target.parent.glob(f".{target.name}.*-*"):
+        kind, _, rest = path.name[len(target.name) + 2:].partition("-")
+        pid = rest.split("-")[0]
+        if kind not in ("tmp", "old") or not pid.isdigit() or _alive(int(pid)):
+            continue
+        if kind == "old" and not target.exists():
+            os.replace(path, target)
+        else:
+            shutil.rmtree(path, ignore_errors=True)
