@@ -32,8 +32,8 @@ from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
-from dlip.publish.hook import READY_ENV
 from dlip.publish.project import Project
+from dlip.publish.site.config import READY_ENV
 
 MILESTONE_SCRIPT = '''\
 """A cheap stand-in for a training script: metrics, a small PNG, some printed lines."""

@@ -248,12 +248,12 @@ def test_new_post_creates_todays_file_and_refuses_to_overwrite(tmp_path: Path) -
 
 def test_our_own_mkdocs_yml_and_plain_mkdocs_build_regenerate(tmp_path: Path) -> None:
     """The repo's mkdocs.yml (hook included) builds strictly with plain `mkdocs build`."""
-    import dlip.publish.hook
+    import dlip.publish.site.hook
 
     repo_root = Path(__file__).resolve().parents[2]
     root = make_repo(tmp_path / "repo")
     config = (repo_root / "mkdocs.yml").read_text(encoding="utf-8")
-    config = config.replace("src/dlip/publish/hook.py", dlip.publish.hook.__file__)
+    config = config.replace("src/dlip/publish/site/hook.py", dlip.publish.site.hook.__file__)
     (root / "mkdocs.yml").write_text(config, encoding="utf-8")
     shutil.copytree(repo_root / "docs" / "stylesheets", root / "docs" / "stylesheets")
     result = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict"], cwd=root,

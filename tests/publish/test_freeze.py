@@ -11,10 +11,10 @@ from pathlib import Path
 
 from repo_files import write
 
-from dlip.publish import freeze
-from dlip.publish.milestones import discover_milestones
+from dlip.publish.discover.milestones import discover_milestones
 from dlip.publish.model import Milestone
 from dlip.publish.project import Project
+from dlip.publish.run import freeze
 
 
 def make_repo(root: Path) -> Project:

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from repo_files import dlip
 
-from dlip.publish.glue import Glue, text_start_line
 from dlip.publish.model import Milestone, Problem
+from dlip.publish.pages.glue import Glue, text_start_line
 
 RUN_DATE = "2024-05-06T07:08:09Z"
 
@@ -137,8 +137,8 @@ def test_check_fails_and_build_warns_on_a_bad_glue(repo: Path) -> None:
 
 
 def test_line_numbers_count_from_the_top_of_each_file(repo: Path) -> None:
-    from dlip.publish.build import generate_pages
     from dlip.publish.project import Project
+    from dlip.publish.site.build import generate_pages
 
     (repo / "README.md").write_text(
         "# Log\n\n<!-- roadmap:start -->\n- a\n- b\n<!-- roadmap:end -->\n\n{{ metric 000 x }}\n")

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from dlip.publish.links import LinkRewriter, SiteMap, page_url
 from dlip.publish.model import Problem
+from dlip.publish.pages.links import LinkRewriter, SiteMap, page_url
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from repo_files import write
 
-from dlip.publish.milestones import discover_milestones, find_milestone
+from dlip.publish.discover.milestones import discover_milestones, find_milestone
 from dlip.publish.project import Project
 
 

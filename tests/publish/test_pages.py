@@ -7,13 +7,14 @@ from pathlib import Path
 
 import feedparser
 
-from dlip.publish.feed import atom_feed
+from dlip.publish.discover.posts import slugify
 from dlip.publish.model import Milestone, Post
-from dlip.publish.pages import generate, write_site
-from dlip.publish.pages_blog import PER_PAGE
-from dlip.publish.posts import slugify
+from dlip.publish.pages.blog import PER_PAGE
+from dlip.publish.pages.feed import atom_feed
+from dlip.publish.pages.generate import generate
+from dlip.publish.pages.streak import compute_streak, month_grid_html
 from dlip.publish.project import Project
-from dlip.publish.streak import compute_streak, month_grid_html
+from dlip.publish.site.docs import write_site
 
 MON = date(2024, 1, 1)  # a Monday
 
@@ -287,7 +288,7 @@ def test_pages_that_list_posts_stay_out_of_search(tmp_path: Path) -> None:
 
 
 def test_roadmap_cards_show_title_status_headline_and_summary_as_text(tmp_path: Path) -> None:
-    from dlip.publish.pages_home import Headline, roadmap
+    from dlip.publish.pages.home import Headline, roadmap
 
     xor, mnist = two_milestones(tmp_path)
     xor = Milestone(path=xor.path, number="000", slug="xor", title="XOR <script>x</script>",
@@ -305,7 +306,7 @@ def test_roadmap_cards_show_title_status_headline_and_summary_as_text(tmp_path: 
 
 
 def test_roadmap_without_sections_has_no_section_headings(tmp_path: Path) -> None:
-    from dlip.publish.pages_home import roadmap
+    from dlip.publish.pages.home import roadmap
 
     rows = [(m, f"code/{m.name}/index.md", None) for m in two_milestones(tmp_path)]
     text = "\n".join(roadmap(rows))

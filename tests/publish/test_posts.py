@@ -7,7 +7,7 @@ from pathlib import Path
 
 from repo_files import write
 
-from dlip.publish.posts import (
+from dlip.publish.discover.posts import (
     discover_posts,
     excerpt,
     post_url_path,

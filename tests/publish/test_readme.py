@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from repo_files import dlip
 
-from dlip.publish.milestones import discover_milestones
+from dlip.publish.discover.milestones import discover_milestones
+from dlip.publish.pages.roadmap import END, START, block_span, roadmap_lines, without_block
 from dlip.publish.project import Project
-from dlip.publish.readme import END, START, block_span, roadmap_lines, without_block
 
 BEFORE = "# My log\n\nIntro.\n\n## Roadmap\n\n"
 AFTER = "\n\n## Licence\n\nMIT.\n"

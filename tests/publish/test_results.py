@@ -8,11 +8,12 @@ from pathlib import Path
 
 import markdown
 
-from dlip.publish.milestones import discover_milestones
+from dlip.publish.discover.milestones import discover_milestones
+from dlip.publish.markdown import md_text
 from dlip.publish.model import Milestone
+from dlip.publish.pages.results import format_metric, read_metrics, results_markdown
 from dlip.publish.project import Project
-from dlip.publish.results import format_metric, md_text, read_metrics, results_markdown
-from dlip.publish.runner import run_milestones
+from dlip.publish.run.runner import run_milestones
 
 # What MkDocs always enables, plus what Material sites commonly add.
 EXTENSIONS = ["toc", "tables", "fenced_code", "admonition", "pymdownx.details", "attr_list"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from dlip.publish.model import Milestone
-from dlip.publish.results_md import (
+from dlip.publish.pages.results_md import (
     demote_headings,
     embedded,
     markdown_files,

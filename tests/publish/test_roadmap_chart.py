@@ -7,8 +7,8 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from dlip.publish.model import Milestone
-from dlip.publish.pages_home import Headline
-from dlip.publish.roadmap_chart import CELL, MAX_COLUMNS, progress_svg
+from dlip.publish.pages.home import Headline
+from dlip.publish.pages.roadmap_chart import CELL, MAX_COLUMNS, progress_svg
 
 SVG = "{http://www.w3.org/2000/svg}"
 STATUSES = ["done", "in-progress", "planned", None]

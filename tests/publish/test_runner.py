@@ -17,13 +17,13 @@ import nbformat
 import psutil
 import pytest
 
-from dlip.publish import freeze
-from dlip.publish.milestones import discover_milestones
+from dlip.publish.discover.milestones import discover_milestones
 from dlip.publish.model import Milestone
-from dlip.publish.progress import Progress, format_duration
+from dlip.publish.pages.results import results_markdown
 from dlip.publish.project import Project
-from dlip.publish.results import results_markdown
-from dlip.publish.runner import run_milestones, run_named, run_stale
+from dlip.publish.run import freeze
+from dlip.publish.run.progress import Progress, format_duration
+from dlip.publish.run.runner import run_milestones, run_named, run_stale
 
 WRITES_RESULTS = """
 import json, os, sys
@@ -279,7 +279,7 @@ def test_interrupted_swap_puts_old_results_back(tmp_path: Path) -> None:
     dead_pid = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
                               capture_output=True, text=True).stdout.strip()  # fmt: skip
     (folder / "results").rename(folder / f".results-old-{dead_pid}-abc")
-    from dlip.publish.runner import clean_scratch
+    from dlip.publish.run.runner import clean_scratch
 
     clean_scratch(milestones[0])
     assert (folder / "results/run.json").read_bytes() == frozen

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from repo_files import dlip, write
 
-from dlip.publish.posts import read_post
+from dlip.publish.discover.posts import read_post
+from dlip.publish.discover.vault import import_vault
 from dlip.publish.project import Project
-from dlip.publish.vault import import_vault
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
 

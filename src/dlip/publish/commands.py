@@ -32,26 +32,26 @@ def _add_repo_arg(parser: argparse.ArgumentParser) -> None:
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
-    from dlip.publish.build import build
+    from dlip.publish.site.build import build
 
     return build(Project.at(args.repo), jobs=args.jobs, run=not args.no_run)
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from dlip.publish.runner import run_named
+    from dlip.publish.run.runner import run_named
 
     return run_named(Project.at(args.repo), args.milestones, jobs=args.jobs)
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    from dlip.publish.build import check
+    from dlip.publish.site.build import check
 
     return check(Project.at(args.repo))
 
 
 def _cmd_readme(args: argparse.Namespace) -> int:
-    from dlip.publish.build import discover
-    from dlip.publish.readme import write_roadmap
+    from dlip.publish.discover.inventory import discover
+    from dlip.publish.pages.roadmap import write_roadmap
 
     project = Project.at(args.repo)
     inventory = discover(project)
@@ -65,14 +65,14 @@ def _cmd_readme(args: argparse.Namespace) -> int:
 
 
 def _readme_name(project: Project) -> str:
-    from dlip.publish.readme import find_readme
+    from dlip.publish.pages.roadmap import find_readme
 
     path = find_readme(project)
     return path.name if path else "README.md"
 
 
 def _cmd_new_post(args: argparse.Namespace) -> int:
-    from dlip.publish.build import new_post
+    from dlip.publish.discover.posts import new_post
 
     try:
         path = new_post(Project.at(args.repo), " ".join(args.title))
@@ -87,13 +87,13 @@ def _cmd_new_post(args: argparse.Namespace) -> int:
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
-    from dlip.publish.build import serve
+    from dlip.publish.site.serve import serve
 
     return serve(Project.at(args.repo), dev_addr=args.dev_addr)
 
 
 def _cmd_import(args: argparse.Namespace) -> int:
-    from dlip.publish.vault import import_vault
+    from dlip.publish.discover.vault import import_vault
 
     return import_vault(Project.at(args.repo), args.vault, folder=args.folder, since=args.since,
                         dry_run=args.dry_run, force=args.force)

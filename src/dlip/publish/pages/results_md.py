@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
-from dlip.publish.links import escape_md, markdown_lines, outside_code_spans
+from dlip.publish.markdown import escape_md, markdown_lines, outside_code_spans
 from dlip.publish.model import Milestone
 from dlip.publish.project import LOGS_DIRNAME
 

@@ -13,11 +13,10 @@ import os
 import re
 from pathlib import Path
 
-from dlip.publish.feed import FEED_PATH
+from dlip.publish.pages.feed import FEED_PATH
 from dlip.publish.model import Milestone
 from dlip.publish.project import WORK_DIRNAME, Project
 
-READY_ENV = "DLIP_PAGES_READY"
 log = logging.getLogger("dlip")  # not under "mkdocs": strict mode does not count these
 _EMPTY_SCRIPT = re.compile(r'<script src="">\s*</script>')
 
@@ -31,10 +30,12 @@ def project_for(config_file: str | os.PathLike[str] | None) -> Project:
 
 
 def on_config(config):
-    from dlip.publish.build import discover, generate_pages
-    from dlip.publish.milestones import discover_milestones
-    from dlip.publish.pages import CSS_PATH, read_nav
-    from dlip.publish.site_config import JUPYTER_IGNORE, REQUIRED_EXTENSIONS
+    from dlip.publish.discover.inventory import discover
+    from dlip.publish.site.build import generate_pages
+    from dlip.publish.discover.milestones import discover_milestones
+    from dlip.publish.pages.style import CSS_PATH
+    from dlip.publish.site.docs import read_nav
+    from dlip.publish.site.config import JUPYTER_IGNORE, READY_ENV, REQUIRED_EXTENSIONS
 
     project = project_for(config.config_file_path)
     if os.environ.get(READY_ENV) != "1":
@@ -80,7 +81,7 @@ def on_post_page(output: str, page, config) -> str:
 
 def _watched(project: Project, milestones: list[Milestone]) -> list[Path]:
     """What an author edits: posts, milestone folders, README and the folders of notes."""
-    from dlip.publish.pages_notes import discover_notes
+    from dlip.publish.discover.notes import discover_notes
 
     paths = {project.posts_dir, project.code_dir}
     paths.update(m.path for m in milestones)

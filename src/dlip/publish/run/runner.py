@@ -30,14 +30,15 @@ from typing import Any
 
 import psutil
 
-from dlip.publish import freeze
-from dlip.publish.milestones import discover_milestones, find_milestone
+from dlip import atomic
+from dlip.publish.discover.milestones import discover_milestones, find_milestone
 from dlip.publish.model import Milestone, RunStep
-from dlip.publish.process_watch import ProcessWatch, kill_writers, sigterm_as_interrupt
-from dlip.publish.progress import Progress, format_duration
 from dlip.publish.project import LOGS_DIRNAME, Project
-from dlip.publish.run_logs import cap_log, count_lines, tail_text
-from dlip.publish.run_record import (
+from dlip.publish.run import freeze
+from dlip.publish.run.logs import cap_log, count_lines, tail_text
+from dlip.publish.run.process_watch import ProcessWatch, kill_writers, sigterm_as_interrupt
+from dlip.publish.run.progress import Progress, format_duration
+from dlip.publish.run.record import (
     StepResult,
     display_command,
     git_state,
@@ -254,7 +255,7 @@ def run_step(
         notebook_rel = step.path  # results/<same relative path>, where the pages look for it
         (scratch / notebook_rel).parent.mkdir(parents=True, exist_ok=True)
         command = [
-            sys.executable, "-m", "dlip.publish.notebook_step", "--notebook", step.path,
+            sys.executable, "-m", "dlip.publish.run.notebook_step", "--notebook", step.path,
             "--out", str(scratch / notebook_rel), "--timeout", str(step.timeout),
         ]  # fmt: skip
     else:
@@ -325,15 +326,7 @@ def _owner_pid(name: str) -> int | None:
 
 def _replace_results(milestone: Milestone, scratch: Path) -> None:
     """Swap the scratch folder in as `results/`: two renames on one filesystem."""
-    results = milestone.results_dir
-    old = None
-    if results.exists():
-        old = Path(tempfile.mkdtemp(prefix=f"{OLD_PREFIX}{os.getpid()}-", dir=milestone.path))
-        old.rmdir()
-        results.rename(old)
-    scratch.rename(results)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+    atomic.replace_dir(milestone.results_dir, scratch, old_prefix=OLD_PREFIX)
 
 
 def _failed_outcome(
@@ -387,6 +380,6 @@ def _display(project: Project, path: Path) -> str:
 
 
 if __name__ == "__main__":  # the notebook step's former address, for runs started before
-    from dlip.publish.notebook_step import main
+    from dlip.publish.run.notebook_step import main
 
     sys.exit(main())

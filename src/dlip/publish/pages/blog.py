@@ -17,11 +17,12 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from dlip.publish.feed import FEED_PATH, plain_text
-from dlip.publish.links import LinkRewriter, SiteMap, escape_md, relative_path
+from dlip.publish.discover.posts import excerpt, post_url_path, read_minutes, slugify
+from dlip.publish.markdown import escape_md
 from dlip.publish.model import Milestone, Post, Problem, Severity
-from dlip.publish.posts import excerpt, post_url_path, read_minutes, slugify
-from dlip.publish.streak import compute_streak, month_grid_html
+from dlip.publish.pages.feed import FEED_PATH, plain_text
+from dlip.publish.pages.links import LinkRewriter, SiteMap, relative_path
+from dlip.publish.pages.streak import compute_streak, month_grid_html
 
 PER_PAGE = 10
 BLOG_INDEX = "blog/index.md"

@@ -8,9 +8,9 @@ from datetime import date, datetime, time, timezone
 from urllib.parse import quote
 from xml.sax.saxutils import escape
 
-from dlip.publish.links import page_url, relative_path
+from dlip.publish.discover.posts import excerpt, post_url_path
 from dlip.publish.model import Post
-from dlip.publish.posts import excerpt, post_url_path
+from dlip.publish.pages.links import page_url, relative_path
 
 # Docs-relative. At the site root on purpose: Material fetches `sitemap.xml` beside every
 # `<link rel="alternate">` href, and only the root has one (elsewhere: a 404 on each page).

@@ -1,4 +1,4 @@
-"""The publisher's commands: build, check, new post, serve.
+"""The publisher's commands: build and check.
 
 `dlip build` runs stale milestones, generates the pages and runs `mkdocs build --strict`.
 Broken links are warnings there (the site still builds); invalid posts and failed runs are
@@ -12,23 +12,18 @@ import logging
 import os
 import sys
 import time
-from datetime import date
+from collections.abc import Mapping
 from pathlib import Path
 
 from dlip.publish.model import Inventory, Problem, Severity
-from dlip.publish.pages import Site, generate, write_site
-from dlip.publish.posts import discover_posts, post_filename, safe_title
+from dlip.publish.discover.inventory import discover
+from dlip.publish.pages.generate import Site, generate
+from dlip.publish.site.docs import write_site
 from dlip.publish.project import Project
-from dlip.publish.readme import readme_problems
-
-
-def discover(project: Project) -> Inventory:
-    """Posts and milestones of the repo, with every problem found in them."""
-    from dlip.publish.milestones import discover_milestones
-
-    posts, post_problems = discover_posts(project)
-    milestones, milestone_problems = discover_milestones(project)
-    return Inventory(posts, milestones, post_problems + milestone_problems)
+from dlip.publish.run import freeze
+from dlip.publish.run.runner import run_stale
+from dlip.publish.site import config as site_config
+from dlip.publish.pages.roadmap import readme_problems
 
 
 def generate_pages(
@@ -37,10 +32,12 @@ def generate_pages(
     *,
     link_severity: Severity = "warning",
     write: bool = True,
+    stale: Mapping[str, str | None] | None = None,
 ) -> Site:
-    """Discover (unless given), generate and write every page; the hook calls this too."""
-    from dlip.publish import site_config
+    """Discover (unless given), generate and write every page; the hook calls this too.
 
+    `stale` is the build's `freeze.staleness_of`, so no page hashes the inputs again.
+    """
     inventory = inventory or discover(project)
     if write and project.user_mkdocs_yml is None:
         site_config.write_default_config(project)
@@ -51,6 +48,7 @@ def generate_pages(
         site_name=site_config.site_name(project),
         site_url=site_config.site_url(project),
         link_severity=link_severity,
+        stale=stale,
     )
     if write:
         write_site(project, site)
@@ -65,23 +63,23 @@ def build(project: Project, *, jobs: int = 1, run: bool = True) -> int:
     start = time.monotonic()
     inventory = discover(project)
     problems = list(inventory.problems)
+    stale: dict[str, str | None] = {}
     if run and inventory.milestones:
-        from dlip.publish.runner import run_stale
-
         for outcome in run_stale(project, inventory.milestones, jobs=jobs):
             if outcome.ran or not outcome.ok:
                 stream = sys.stdout if outcome.ok else sys.stderr
                 print(outcome.report(), file=stream, flush=True)
+            m = outcome.milestone
             if not outcome.ok:
-                problems.append(Problem(outcome.milestone.path,
-                                        f"run {outcome.status}: {outcome.message}"))
+                problems.append(Problem(m.path, f"run {outcome.status}: {outcome.message}"))
+            # Fresh or just frozen: up to date. A failed run left the old results as they were.
+            stale[m.name] = None if outcome.ok else freeze.staleness(project, m)
     elif inventory.milestones:
-        from dlip.publish.freeze import stale_problems
-
+        stale = freeze.staleness_of(project, inventory.milestones)
         problems += [Problem(p.path, p.reason, "warning") for p in
-                     stale_problems(project, inventory.milestones)]
+                     freeze.stale_problems(project, inventory.milestones, stale)]
     problems += readme_problems(project, inventory.milestones, "warning")
-    site = generate_pages(project, inventory)
+    site = generate_pages(project, inventory, stale=stale)
     problems += site.problems
     _print_problems(problems)
     ok = run_mkdocs(project)
@@ -98,13 +96,12 @@ def build(project: Project, *, jobs: int = 1, run: bool = True) -> int:
 
 def check(project: Project) -> int:
     """`dlip check`: list every problem, one a line; 1 if any is an error."""
-    from dlip.publish.freeze import stale_problems
-
     inventory = discover(project)
     problems = list(inventory.problems)
-    problems += stale_problems(project, inventory.milestones)
+    stale = freeze.staleness_of(project, inventory.milestones)
+    problems += freeze.stale_problems(project, inventory.milestones, stale)
     problems += readme_problems(project, inventory.milestones)
-    site = generate_pages(project, inventory, link_severity="error", write=False)
+    site = generate_pages(project, inventory, link_severity="error", write=False, stale=stale)
     problems += site.problems
     _print_problems(problems)
     errors = sum(1 for p in problems if p.severity == "error")
@@ -122,54 +119,17 @@ def _count(n: int, noun: str) -> str:
     return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
-def new_post(project: Project, title: str) -> Path:
-    """Create today's `daily-blog/YYYY-MM-DD - Title.md` with a `# Title` heading."""
-    title = " ".join(title.split())
-    if not title:
-        raise ValueError("a post needs a title")
-    safe = safe_title(title)
-    if not safe:
-        raise ValueError(f"{title!r} cannot be a file name")
-    path = project.posts_dir / post_filename(date.today(), safe)
-    project.posts_dir.mkdir(parents=True, exist_ok=True)
-    with open(path, "x", encoding="utf-8") as f:  # "x": never overwrite a post
-        f.write(f"# {title}\n\n")
-    return path
-
-
-def serve(project: Project, dev_addr: str = "127.0.0.1:8000") -> int:
-    """`mkdocs serve` on the repo's config; the hook regenerates pages on every change."""
-    from mkdocs.commands.serve import serve as mkdocs_serve
-    from mkdocs.exceptions import MkDocsException
-
-    from dlip.publish import site_config
-
-    config_file = project.user_mkdocs_yml or site_config.write_default_config(project)
-    generate_pages(project)  # MkDocs wants the docs folder to exist before it starts
-    handler = _log_to_stderr(logging.INFO)
-    try:
-        mkdocs_serve(config_file=str(config_file), dev_addr=dev_addr, livereload=True)
-    except MkDocsException as exc:
-        print(f"error: {config_file}: {exc}", file=sys.stderr)
-        return 1
-    finally:
-        logging.getLogger("mkdocs").removeHandler(handler)
-    return 0
-
-
 def run_mkdocs(project: Project) -> bool:
     """`mkdocs build --strict` in this process, into the project's site folder."""
     from mkdocs.commands.build import build as mkdocs_build
     from mkdocs.config import load_config
     from mkdocs.exceptions import MkDocsException
 
-    from dlip.publish import site_config
-    from dlip.publish.hook import READY_ENV
 
     config_file = project.user_mkdocs_yml or site_config.write_default_config(project)
     handler = _log_to_stderr(logging.WARNING)
-    previous = os.environ.get(READY_ENV)
-    os.environ[READY_ENV] = "1"  # the pages are generated; the hook only sets the nav
+    previous = os.environ.get(site_config.READY_ENV)
+    os.environ[site_config.READY_ENV] = "1"  # the pages are generated; the hook only sets the nav
     try:
         config = load_config(str(config_file), strict=True, site_dir=str(project.site_dir))
         config.plugins.on_startup(command="build", dirty=False)
@@ -183,9 +143,9 @@ def run_mkdocs(project: Project) -> bool:
     finally:
         logging.getLogger("mkdocs").removeHandler(handler)
         if previous is None:
-            os.environ.pop(READY_ENV, None)
+            os.environ.pop(site_config.READY_ENV, None)
         else:
-            os.environ[READY_ENV] = previous
+            os.environ[site_config.READY_ENV] = previous
     return True
 
 

@@ -17,9 +17,9 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import quote
 
-from dlip.publish import atomic
-from dlip.publish.links import escape_md
-from dlip.publish.milestones import find_readme as find_folder_readme
+from dlip import atomic
+from dlip.publish.discover.milestones import find_readme as find_folder_readme
+from dlip.publish.markdown import escape_md
 from dlip.publish.model import Milestone, Problem, Severity
 from dlip.publish.project import Project
 
@@ -37,7 +37,8 @@ def find_readme(project: Project) -> Path | None:
 
 def roadmap_lines(project: Project, milestones: list[Milestone]) -> list[str]:
     """The Markdown between the markers, one milestone a line, grouped by section."""
-    from dlip.publish.results import format_metric, md_text, read_metrics
+    from dlip.publish.markdown import md_text
+    from dlip.publish.pages.results import format_metric, read_metrics
 
     sections: dict[str, list[Milestone]] = {}
     for m in milestones:

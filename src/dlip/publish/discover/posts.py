@@ -230,3 +230,18 @@ def _drop_duplicate_slugs(posts: list[Post]) -> tuple[list[Post], list[Problem]]
             continue
         kept[key] = post
     return list(kept.values()), problems
+
+
+def new_post(project: Project, title: str) -> Path:
+    """Create today's `daily-blog/YYYY-MM-DD - Title.md` with a `# Title` heading."""
+    title = " ".join(title.split())
+    if not title:
+        raise ValueError("a post needs a title")
+    safe = safe_title(title)
+    if not safe:
+        raise ValueError(f"{title!r} cannot be a file name")
+    path = project.posts_dir / post_filename(date.today(), safe)
+    project.posts_dir.mkdir(parents=True, exist_ok=True)
+    with open(path, "x", encoding="utf-8") as f:  # "x": never overwrite a post
+        f.write(f"# {title}\n\n")
+    return path

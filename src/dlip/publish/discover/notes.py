@@ -1,7 +1,6 @@
 """Markdown files outside posts and milestones (a `notes/` folder, top-level guides).
 
-Each gets a page at its own repo path, so `notes/attention.md` is `notes/attention/` on
-the site; a folder's README becomes that folder's index page.
+`pages.notes` decides where each is published.
 """
 
 from __future__ import annotations
@@ -9,7 +8,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from dlip.publish.milestones import first_heading
+from dlip.publish.discover.milestones import first_heading
 from dlip.publish.project import Project
 
 # Folder names never searched for notes: tooling, build output, environments, caches.
@@ -54,15 +53,6 @@ def discover_notes(project: Project, milestone_dirs: set[Path]) -> list[Path]:
                 continue  # the milestone page
             found.append(path)
     return found
-
-
-def note_page_path(project: Project, path: Path) -> str:
-    """The docs path: the repo path, with README.md standing for the folder's index."""
-    rel = path.relative_to(project.root).as_posix()
-    folder, _, name = rel.rpartition("/")
-    if name.lower() in ("readme.md", "index.md"):
-        return f"{folder}/index.md" if folder else "readme.md"
-    return rel
 
 
 def note_title(path: Path) -> str:

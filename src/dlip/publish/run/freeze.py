@@ -19,6 +19,7 @@ import hashlib
 import json
 import os
 import threading
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -143,11 +144,26 @@ def staleness(project: Project, milestone: Milestone) -> str | None:
     return "the declared steps or inputs changed since the last run"
 
 
-def stale_problems(project: Project, milestones: list[Milestone]) -> list[Problem]:
-    """One problem per milestone whose frozen results are missing, failed or out of date."""
+def staleness_of(project: Project, milestones: list[Milestone]) -> dict[str, str | None]:
+    """`staleness` of each milestone by name: computed once per build, handed to the pages."""
+    return {m.name: staleness(project, m) for m in milestones}
+
+
+def stale_problems(
+    project: Project,
+    milestones: list[Milestone],
+    reasons: Mapping[str, str | None] | None = None,
+) -> list[Problem]:
+    """One problem per milestone whose frozen results are missing, failed or out of date.
+
+    `reasons` is `staleness_of` when the caller already has it; otherwise it is computed.
+    """
+    if reasons is None:
+        reasons = staleness_of(project, milestones)
     problems = []
     for milestone in milestones:
-        reason = staleness(project, milestone)
+        name = milestone.name
+        reason = reasons[name] if name in reasons else staleness(project, milestone)
         if reason is not None:
             problems.append(
                 Problem(

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dlip.publish.links import markdown_lines, outside_code_spans
+from dlip.publish.markdown import markdown_lines, outside_code_spans
 from dlip.publish.model import Milestone, Problem, Severity
 
 GLUE_RE = re.compile(r"\{\{\s*metric\b(?P<inside>[^{}\n]*)\}\}")
@@ -74,8 +74,9 @@ class Glue:
 
     def value(self, inside: str) -> tuple[str | None, str]:
         """(the HTML for `metric <milestone> <name>`, "") or (None, why it cannot be filled)."""
-        from dlip.publish.milestones import find_milestone
-        from dlip.publish.results import format_metric, format_percent, md_text
+        from dlip.publish.discover.milestones import find_milestone
+        from dlip.publish.markdown import md_text
+        from dlip.publish.pages.results import format_metric, format_percent
 
         words = inside.split()
         if len(words) not in (2, 3) or words[2:] not in ([], ["percent"]):
@@ -108,8 +109,8 @@ class Glue:
         return f'<span class="{CSS_CLASS}" title="{title}">{value}</span>', ""
 
     def _read(self, milestone: Milestone) -> _Frozen:
-        from dlip.publish.freeze import read_record
-        from dlip.publish.results import read_metrics
+        from dlip.publish.pages.results import read_metrics
+        from dlip.publish.run.freeze import read_record
 
         frozen = self._frozen.get(milestone.name)
         if frozen is None:

@@ -1,4 +1,4 @@
-"""Execute one notebook step: `python -m dlip.publish.notebook_step --notebook NB --out OUT
+"""Execute one notebook step: `python -m dlip.publish.run.notebook_step --notebook NB --out OUT
 --timeout S`. The runner calls it as a step subprocess, so notebooks get the same timeout,
 capture and memory accounting as scripts.
 """

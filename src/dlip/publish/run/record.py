@@ -15,9 +15,9 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from dlip.publish import freeze
 from dlip.publish.model import Milestone, RunStep
 from dlip.publish.project import RESULTS_DIRNAME, Project
+from dlip.publish.run import freeze
 
 RECORD_FORMAT = 1
 VERSIONED_PACKAGES = ("numpy", "torch")

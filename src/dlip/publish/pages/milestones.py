@@ -15,10 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
-from dlip.publish import results_md
-from dlip.publish.glue import Glue
-from dlip.publish.links import LinkRewriter, SiteMap, escape_md, relative_path
+from dlip.publish.markdown import escape_md
 from dlip.publish.model import Milestone, Problem, Severity
+from dlip.publish.pages import results_md
+from dlip.publish.pages.glue import Glue
+from dlip.publish.pages.links import LinkRewriter, SiteMap, relative_path
 from dlip.publish.project import RESULTS_DIRNAME, Project, is_inside
 
 # Shown with syntax highlighting and a download link; the value is the highlighter's name.

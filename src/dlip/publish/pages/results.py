@@ -12,16 +12,19 @@ import html
 import json
 import math
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from dlip.publish import freeze, results_md
-from dlip.publish.links import page_url
+from dlip.publish.markdown import md_text
 from dlip.publish.model import Milestone
-from dlip.publish.progress import format_duration
+from dlip.publish.pages import results_md
+from dlip.publish.pages.links import page_url
 from dlip.publish.project import LOGS_DIRNAME, Project
-from dlip.publish.run_logs import count_lines
+from dlip.publish.run import freeze
+from dlip.publish.run.logs import count_lines
+from dlip.publish.run.progress import format_duration
 
 METRICS_FILE = "metrics.json"
 SIGNIFICANT_DIGITS = 4  # of a metric that is not a whole number
@@ -33,7 +36,6 @@ MAX_LINE_CHARS = 1000
 _TAIL_BLOCK = 1 << 16
 _TAIL_MAX_BYTES = 4 << 20
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|])")
 _HEX = re.compile(r"[0-9a-f]+")
 _SVG_ACTIVE = re.compile(
     r"<script|<foreignobject|javascript:|\son[a-z]+\s*=|<iframe|<embed|<object"
@@ -78,19 +80,25 @@ def results_markdown(
     milestone: Milestone,
     results_url: str,
     rewrite: results_md.Rewrite | None = None,
+    stale: Mapping[str, str | None] | None = None,
 ) -> str:
     """The results section of a milestone page; `results_url` is where results/ is published.
 
     Markdown files the run wrote come after the metrics, their links passed through
-    `rewrite`. Returns "" for a milestone that declares nothing to run and has no frozen
-    results.
+    `rewrite`. `stale` is the build's `freeze.staleness_of`; without it the milestone's
+    staleness is computed here. Returns "" for a milestone that declares nothing to run and
+    has no frozen results.
     """
     record = freeze.read_record(milestone)
     if not milestone.steps and record is None:
         return ""
     url = results_url.rstrip("/")
     parts = ["## Results"]
-    notice = _notice(project, milestone, record)
+    if stale is not None and milestone.name in stale:
+        reason = stale[milestone.name]
+    else:
+        reason = freeze.staleness(project, milestone)
+    notice = _notice(milestone, record, reason)
     if notice:
         parts.append(notice)
     if record is None:
@@ -115,14 +123,13 @@ def results_markdown(
 # --- sections ----------------------------------------------------------------------------
 
 
-def _notice(project: Project, milestone: Milestone, record: dict[str, Any] | None) -> str:
+def _notice(milestone: Milestone, record: dict[str, Any] | None, reason: str | None) -> str:
     if not milestone.steps:
         return _admonition(
             "note",
             "Not re-run",
             "These results were frozen earlier; milestone.yml no longer declares how to run them.",
         )
-    reason = freeze.staleness(project, milestone)
     if reason is None:
         return ""
     fix = f"Run `dlip run {milestone.number}` to refresh them."
@@ -248,12 +255,6 @@ def _provenance(record: dict[str, Any]) -> str:
 
 
 # --- helpers -----------------------------------------------------------------------------
-
-
-def md_text(text: str) -> str:
-    """Plain text made safe inside Markdown (and a table cell): no markup, no HTML."""
-    # Markdown first, HTML second: escaping the '#' of `&#x27;` would break the entity.
-    return html.escape(_MD_SPECIAL.sub(r"\\\1", str(text)), quote=True).replace("\n", " ")
 
 
 def _code(text: str) -> str:

@@ -9,13 +9,12 @@ import re
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from dlip.publish.feed import FEED_PATH, plain_text
-from dlip.publish.links import escape_md, markdown_lines
+from dlip.publish.discover.posts import excerpt, post_url_path
+from dlip.publish.markdown import escape_md, markdown_lines, md_text
 from dlip.publish.model import Milestone, Post
-from dlip.publish.pages_blog import SEARCH_EXCLUDE
-from dlip.publish.posts import excerpt, post_url_path
-from dlip.publish.results import md_text
-from dlip.publish.roadmap_chart import STATUS_TEXT, progress_svg
+from dlip.publish.pages.blog import SEARCH_EXCLUDE
+from dlip.publish.pages.feed import FEED_PATH, plain_text
+from dlip.publish.pages.roadmap_chart import STATUS_TEXT, progress_svg
 
 HOME = "index.md"
 ABOUT = "about.md"

@@ -15,29 +15,25 @@ from __future__ import annotations
 import html
 import posixpath
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote, unquote
 
+from dlip.publish.markdown import (
+    CODE_SPAN_RE,
+    HTML_ATTR_RE,
+    INLINE_LINK_RE,
+    REF_DEF_RE,
+    SCHEME_RE,
+    WIKILINK_RE,
+    markdown_lines,
+)
 from dlip.publish.model import Problem, Severity
 from dlip.publish.project import is_inside
 
 MAX_ASSET_BYTES = 50 * 1024 * 1024  # larger files are not copied into the site
-SCHEME_RE = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:|^//")
-FENCE_RE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
-INLINE_LINK_RE = re.compile(
-    r"(?P<bang>!?)\[(?P<text>(?:[^\[\]\n]|\[[^\[\]\n]*\])*)\]"
-    r"\(\s*(?P<target><[^>\n]*>|(?:[^()\s<>]|[ \t](?![ \t]*[\"'(])|\([^()\s]*\))*)"
-    r"(?P<title>\s+(?:\"[^\"\n]*\"|'[^'\n]*'|\([^)\n]*\)))?\s*\)"
-)
-REF_DEF_RE = re.compile(r"^(?P<lead>\s{0,3}\[[^\]\n]+\]:\s*)(?P<target><[^>\n]*>|\S+)(?P<rest>.*)$")
-WIKILINK_RE = re.compile(r"(?P<bang>!?)\[\[(?P<target>[^\]|#\n]+)(?:#(?P<frag>[^\]|\n]*))?"
-                         r"(?:\|(?P<alias>[^\]\n]*))?\]\]")
-HTML_ATTR_RE = re.compile(r"(?P<lead><(?:img|a|source|video|audio|iframe)\b[^>]*?\s(?:src|href)=)"
-                          r"(?P<q>[\"'])(?P<target>.*?)(?P=q)", re.IGNORECASE)
-CODE_SPAN_RE = re.compile(r"(`+)(?:.+?)\1")
-MD_SPECIAL_RE = re.compile(r"([\\`*_{}\[\]()#+!|])")  # what Python-Markdown unescapes
+
 
 
 @dataclass
@@ -304,40 +300,6 @@ class LinkRewriter:
             rel = "./" if rel == "." else rel + "/"
         url = quote(rel, safe="/-_.~")
         return f"{url}#{r.fragment}" if r.fragment else url
-
-
-def markdown_lines(text: str) -> Iterator[tuple[str, bool]]:
-    """(line, inside a fenced code block) for each line of Markdown; fences count as code."""
-    fence: str | None = None
-    for line in text.splitlines(keepends=True):
-        match = FENCE_RE.match(line)
-        if fence is not None:
-            if match and match.group(1)[0] == fence[0] and len(match.group(1)) >= len(fence):
-                fence = None
-            yield line, True
-        elif match:
-            fence = match.group(1)
-            yield line, True
-        else:
-            yield line, False
-
-
-def outside_code_spans(line: str, change: Callable[[str], str]) -> str:
-    """`change` applied to the parts of a line that are not inline code."""
-    out, start = [], 0
-    for span in CODE_SPAN_RE.finditer(line):
-        out.append(change(line[start:span.start()]))
-        out.append(span.group(0))
-        start = span.end()
-    out.append(change(line[start:]))
-    return "".join(out)
-
-
-def escape_md(text: str) -> str:
-    """Plain text (a title, a tag, a file name) that Markdown shows as written, never as markup
-    or HTML: `<script>` in a file name stays text."""
-    flat = " ".join(text.split())
-    return MD_SPECIAL_RE.sub(r"\\\1", html.escape(flat, quote=False))
 
 
 def page_url(docs_rel: str) -> str:

@@ -32,9 +32,14 @@ from urllib.parse import quote, unquote
 
 import yaml
 
-from dlip.publish import atomic
-from dlip.publish.links import CODE_SPAN_RE, FENCE_RE, INLINE_LINK_RE, SCHEME_RE, WIKILINK_RE
-from dlip.publish.posts import DATED_TITLE_RE, post_filename, safe_title, split_front_matter
+from dlip import atomic
+from dlip.publish.discover.posts import (
+    DATED_TITLE_RE,
+    post_filename,
+    safe_title,
+    split_front_matter,
+)
+from dlip.publish.markdown import CODE_SPAN_RE, FENCE_RE, INLINE_LINK_RE, SCHEME_RE, WIKILINK_RE
 from dlip.publish.project import Project, is_inside
 
 MANIFEST_NAME = ".imported.json"

@@ -1,0 +1,253 @@
+"""Generate the site's Markdown pages and assets from posts, milestones and notes.
+
+`generate` is pure: it returns every page's text and every file to copy, plus the
+problems found (broken links first of all). `dlip.publish.site.docs` writes them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from dlip.publish.discover.notes import discover_notes, note_title
+from dlip.publish.discover.posts import post_url_path, published
+from dlip.publish.model import Milestone, Post, Problem, Severity
+from dlip.publish.pages import blog, home, roadmap_chart
+from dlip.publish.pages import milestones as milestone_md
+from dlip.publish.pages import roadmap as roadmap_block
+from dlip.publish.pages.feed import FEED_PATH, atom_feed
+from dlip.publish.pages.glue import Glue
+from dlip.publish.pages.links import LinkRewriter, SiteMap
+from dlip.publish.pages.notes import note_page_path
+from dlip.publish.pages.style import CSS_PATH, DLIP_CSS
+from dlip.publish.project import Project
+from dlip.publish.run import freeze
+
+MAX_NAV_NOTES = 40
+
+
+@dataclass
+class Site:
+    """Everything one generation produces."""
+
+    pages: dict[str, str] = field(default_factory=dict)  # docs-relative path -> text
+    copies: dict[str, Path] = field(default_factory=dict)  # docs-relative path -> source
+    nav: list[Any] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    notes: list[Path] = field(default_factory=list)  # the notes found, published or not
+
+
+def generate(
+    project: Project,
+    posts: list[Post],
+    milestones: list[Milestone],
+    *,
+    site_name: str,
+    site_url: str | None = None,
+    today: date | None = None,
+    link_severity: Severity = "warning",
+    stale: Mapping[str, str | None] | None = None,
+) -> Site:
+    """Every page and asset of the site; nothing is written.
+
+    `stale` is `freeze.staleness_of` for these milestones, computed once by the build;
+    without it the staleness is computed here, once.
+    """
+    from dlip.publish.pages import results
+
+    today = today or date.today()
+    if stale is None:
+        stale = freeze.staleness_of(project, milestones)
+    site = Site()
+    problems = site.problems
+    glue = Glue(milestones)
+    posts = [_glued(post, glue, problems, link_severity) for post in published(posts)]
+    sitemap = SiteMap(project.root, attachment_dirs=[project.posts_dir])
+
+    readme = roadmap_block.find_readme(project)
+    readme_text = readme.read_text("utf-8", errors="replace") if readme is not None else None
+    about = _about_page(project, readme_text)
+    sitemap.add_page(".", home.HOME)
+    if readme is not None:
+        sitemap.add_page(readme.name, about or home.HOME)
+    sitemap.add_page(project.posts_dir.name, blog.BLOG_INDEX)
+    for post in posts:
+        sitemap.add_post(_rel(project, post.path), post_url_path(post))
+
+    scanned: dict[str, milestone_md.MilestoneFiles] = {}
+    milestone_pages: dict[str, str] = {}
+    for m in milestones:
+        files = milestone_md.scan(project, m)
+        scanned[m.name] = files
+        milestone_pages[m.name] = milestone_md.page_path(project, m)
+        milestone_md.register(project, m, files, sitemap)
+    if project.code_dir.is_dir() and sitemap.lookup(project.code_dir.name) is None:
+        sitemap.add_page(project.code_dir.name, f"{home.HOME}#roadmap")
+
+    notes = site.notes = discover_notes(project, {m.path for m in milestones})
+    note_pages: list[tuple[str, str]] = []
+    for path in notes:
+        page = note_page_path(project, path)
+        if _is_reserved(page, sitemap):
+            problems.append(Problem(path, f"its page {page} would replace a generated page; "
+                                          "not published (rename it)", severity="warning"))
+            continue
+        sitemap.add_page(_rel(project, path), page)
+        if path.suffix.lower() == ".ipynb":
+            sitemap.add_asset(page, path)  # mkdocs-jupyter renders it, stored outputs as they are
+        folder = _rel(project, path.parent)
+        if path.name.lower() == "readme.md" and folder != ".":
+            sitemap.add_page(folder, page)
+        note_pages.append((note_title(path), page))
+
+    # Posts first: their links tell each milestone which posts cite it.
+    refs = _milestone_refs(posts, milestones, milestone_pages, problems, link_severity)
+    all_refs = [blog.MilestoneRef(blog.milestone_label(m), milestone_pages[m.name])
+                for m in milestones]
+    site.pages.update(blog.post_pages(posts, sitemap, refs, problems, link_severity,
+                                            all_refs))
+
+    home_rows = []
+    for m in milestones:
+        page = milestone_pages[m.name]
+        citing = _citing_posts(page, posts, refs)
+        headline = _headline(m, results.read_metrics(m))
+
+        def rewrite(path: Path, text: str, page: str = page) -> str:
+            return LinkRewriter(sitemap, path, page, problems, link_severity).rewrite(text)
+
+        site.pages[page] = milestone_md.milestone_page(
+            project, m, scanned[m.name], sitemap, problems, link_severity,
+            results.results_markdown(project, m, "results", rewrite, stale),
+            headline.markdown() if headline else None, citing, glue,
+        )
+        home_rows.append((m, page, headline))
+
+    for path in notes:
+        page = sitemap.lookup(_rel(project, path))
+        if page is None or path.suffix.lower() != ".md":
+            continue
+        text = glue.fill(path.read_text(encoding="utf-8", errors="replace"), path, problems,
+                         link_severity)
+        site.pages[page] = LinkRewriter(sitemap, path, page, problems, link_severity).rewrite(text)
+
+    readme_md = None
+    if readme is not None and readme_text is not None:
+        text = glue.fill(readme_text, readme, problems, link_severity)
+        text = milestone_md.drop_first_heading(text)
+        # Home and about page both sit at the docs root: one rewrite serves the two.
+        text = LinkRewriter(sitemap, readme, about or home.HOME, problems,
+                            link_severity).rewrite(text)
+        if about:
+            site.pages[about] = home.about_page(text)
+        readme_md = roadmap_block.without_block(text)  # the home page has its own roadmap
+    site.pages[home.HOME] = home.home_page(site_name, readme_md, home_rows, posts,
+                                                       about)
+    site.pages[home.PROGRESS_SVG] = roadmap_chart.progress_svg(home_rows)
+
+    blog_refs = {p.path: refs[p.path] for p in posts if p.path in refs}
+    site.pages.update(blog.index_pages(posts, sitemap, blog_refs, today))
+    site.pages.update(blog.archive_pages(posts))
+    site.pages.update(blog.tag_pages(posts))
+    site.pages[FEED_PATH] = atom_feed(posts, site_name, site_url)
+    site.pages[CSS_PATH] = DLIP_CSS
+
+    for docs_path, source in sitemap.assets.items():
+        if docs_path not in site.pages:
+            site.copies[docs_path] = source
+    site.nav = _nav(home_rows, note_pages, about)
+    return site
+
+
+# --- pieces ------------------------------------------------------------------------------
+
+
+def _about_page(project: Project, readme_text: str | None) -> str | None:
+    """The page for the whole README: only when it has more than an introduction."""
+    if readme_text is None:
+        return None
+    body = milestone_md.drop_first_heading(roadmap_block.without_block(readme_text))
+    intro, sections = home.split_readme(body)
+    if intro.strip() == body.strip():
+        return None
+    return home.about_path([p.name for p in project.root.iterdir() if p.is_file()])
+
+
+def _glued(post: Post, glue: Glue, problems: list[Problem], severity: Severity) -> Post:
+    """The post with its live metrics filled in, so excerpts and the feed show values too."""
+    body = glue.fill(post.body, post.path, problems, severity, first_line=None)
+    return post if body == post.body else replace(post, body=body)
+
+
+def _milestone_refs(
+    posts: list[Post],
+    milestones: list[Milestone],
+    pages: dict[str, str],
+    problems: list[Problem],
+    severity: Severity,
+) -> dict[Path, list[blog.MilestoneRef]]:
+    """The milestone each post names in its front matter (`milestone: 000`)."""
+    from dlip.publish.discover.milestones import find_milestone
+
+    refs = {}
+    for post in posts:
+        if not post.milestone:
+            continue
+        try:
+            m = find_milestone(milestones, post.milestone)
+        except LookupError as exc:
+            problems.append(Problem(post.path, f"milestone: {exc}", severity=severity))
+            continue
+        refs[post.path] = [blog.MilestoneRef(blog.milestone_label(m), pages[m.name])]
+    return refs
+
+
+def _citing_posts(
+    page: str, posts: list[Post], refs: dict[Path, list[blog.MilestoneRef]]
+) -> list[tuple[str, str, str]]:
+    """(date, title, docs path) of each post that names or links the milestone on `page`."""
+    return [(post.date.isoformat(), post.title, post_url_path(post)) for post in posts
+            if any(ref.page == page for ref in refs.get(post.path, ()))]
+
+
+def _headline(m: Milestone, metrics: dict[str, Any]) -> home.Headline | None:
+    from dlip.publish.pages.results import format_metric
+
+    if not m.headline or m.headline not in metrics:
+        return None
+    return home.Headline(m.headline, format_metric(metrics[m.headline]))
+
+
+def _nav(rows: list[tuple[Milestone, str, home.Headline | None]],
+         notes: list[tuple[str, str]], about: str | None) -> list:
+    nav: list[Any] = [{"Home": home.HOME}]
+    if about:
+        nav.append({home.ABOUT_TITLE: about})
+    nav += [
+        {"Blog": [
+            {"Latest posts": blog.BLOG_INDEX},
+            {"Archive": blog.ARCHIVE_INDEX},
+            {"Tags": blog.TAGS_INDEX},
+        ]},
+    ]
+    if rows:
+        nav.append({"Milestones": [{f"{m.number} · {m.title}": page} for m, page, _ in rows]})
+    if notes:
+        nav.append({"Notes": [{title: page} for title, page in notes[:MAX_NAV_NOTES]]})
+    return nav
+
+
+def _is_reserved(page: str, sitemap: SiteMap) -> bool:
+    if page in sitemap.reserved or page == home.HOME:
+        return True
+    return page.startswith(("blog/", "_generated/"))
+
+
+# --- files -------------------------------------------------------------------------------
+
+
+def _rel(project: Project, path: Path) -> str:
+    return path.relative_to(project.root).as_posix()

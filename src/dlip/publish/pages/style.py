@@ -1,0 +1,43 @@
+"""The stylesheet the generated pages use (streak calendar, status badges, broken links)."""
+
+from __future__ import annotations
+
+CSS_PATH = "_generated/dlip.css"  # docs-relative: where the site serves it
+
+# Styles for the streak calendar, status badges and broken links, served from the site.
+DLIP_CSS = """\
+.dlip-streak { margin: 1em 0 1.5em; }
+.dlip-streak-months { display: flex; flex-wrap: wrap; gap: 1.2em; }
+table.dlip-streak-month { border-collapse: separate; border-spacing: 3px; font-size: .7rem; }
+table.dlip-streak-month caption { font-weight: 600; text-align: left; }
+table.dlip-streak-month th { font-weight: 400; opacity: .7; padding: 0; }
+.dlip-day { width: 1.7em; height: 1.7em; text-align: center; border-radius: 3px; padding: 0; }
+.dlip-streak-legend .dlip-day { display: inline-block; width: .9em; height: .9em;
+  vertical-align: middle; }
+.dlip-day.posted { background: #2e7d32; color: #fff; }
+.dlip-day.missed { background: #ffcdd2; }
+.dlip-day.rest { background: #e3f2fd; }
+.dlip-day.future, .dlip-day.before { opacity: .45; }
+.dlip-status { display: inline-block; padding: 0 .5em; border-radius: 1em; font-size: .8em;
+  color: #fff; background: #9e9e9e; white-space: nowrap; }
+.dlip-status-done { background: #2e7d32; }
+.dlip-status-in-progress { background: #ef8f00; }
+.dlip-roadmap { display: grid; gap: .6rem; margin: .8em 0 1.6em; }
+.dlip-milestone { border: 1px solid var(--md-default-fg-color--lightest);
+  border-left: .3rem solid #cfd8dc; border-radius: .2rem; padding: .5rem .8rem; }
+.dlip-milestone-done { border-left-color: #2e7d32; }
+.dlip-milestone-in-progress { border-left-color: #ef8f00; }
+.dlip-milestone-planned { border-left-color: #9e9e9e; }
+.md-typeset .dlip-milestone p { margin: .2em 0; }
+.md-typeset .dlip-milestone-title { font-weight: 600; }
+.dlip-milestone-number { font-variant-numeric: tabular-nums; opacity: .6; margin-right: .3em; }
+.dlip-milestone-title .dlip-status { margin-left: .4em; font-weight: 400; vertical-align: .1em; }
+.md-typeset .dlip-milestone-headline code { font-size: .8em; }
+.md-typeset .dlip-milestone-summary { font-size: .8em; opacity: .85; }
+.dlip-progress { margin: .6em 0 1em; overflow-x: auto; }
+.dlip-progress svg { max-width: 100%; height: auto; font-family: var(--md-text-font-family); }
+.md-typeset td code, .md-typeset th code { word-break: normal; overflow-wrap: normal;
+  hyphens: none; }  /* file names in tables wrap between words, never inside one */
+.dlip-broken-link { text-decoration: underline dotted #c62828; }
+.dlip-metric { border-bottom: 1px dotted currentColor; cursor: help; }
+"""
