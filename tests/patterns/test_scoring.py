@@ -62,16 +62,52 @@ def test_spa_and_the_edge_rule():
     losses = pd.DataFrame({"bench": b, "better": a, "same": b.copy(), "noisy": b + noise})
     p = sc.spa_pvalues(losses, "bench", reps=300)
     assert p["consistent"] < 0.05 and "same" not in p["models"]
+    assert p["superior"] == ["better"]
     fair = pd.DataFrame({"bench": b, "noisy": b + noise})
     assert sc.spa_pvalues(fair, "bench", reps=300)["consistent"] > 0.05
     d = sc.bootstrap_difference(a, b, reps=300)
-    assert sc.edge_verdict(d, p["consistent"]) == "yes"
-    assert sc.edge_verdict(d, 0.2) == "no"  # the multiple-comparison test must agree
+    assert sc.edge_verdict(d, p, "better") == "yes"
+    # the multiple-comparison test must agree, about this very model
+    assert sc.edge_verdict(d, {**p, "consistent": 0.2}, "better") == "no"
+    assert sc.edge_verdict(d, p, "noisy") == "no"
     worse = sc.bootstrap_difference(b, a, reps=300)
-    assert sc.edge_verdict(worse, 0.0) == "no"
+    assert sc.edge_verdict(worse, p, "better") == "no"
 
 
 def test_model_confidence_set_drops_a_clearly_worse_model():
     a, b = _panel(-0.02)
     p = sc.model_confidence_set(pd.DataFrame({"good": a, "bad": b}), reps=300)
     assert p["good"] > 0.1 > p["bad"]
+
+
+def test_compare_gives_the_edge_only_to_a_model_that_has_one():
+    from dlip.market.synthetic import SyntheticMarket
+    from dlip.patterns.report import compare
+    from dlip.patterns.targets import compute_targets
+
+    n = 1200
+    bars = pd.DataFrame(SyntheticMarket(n_bars=n, seed=9).arrays())
+    bars.insert(0, "timestamp", pd.bdate_range("2001-01-01", periods=n))
+    bars.insert(0, "symbol", "AAA")
+    bars["split"] = np.where(np.arange(n) < 600, "train", "test")
+    targets = compute_targets(bars)
+    rows = np.arange(600, n)
+    y = targets["next_up"].to_numpy()[rows]
+    cls = targets["range_class"].to_numpy()[rows]
+
+    def frame(p_up, p_rng):
+        return pd.DataFrame({"symbol": "AAA", "timestamp": bars["timestamp"].iloc[rows].to_numpy(),
+                             "p_up": p_up, "p_range_low": p_rng[:, 0], "p_range_mid": p_rng[:, 1],
+                             "p_range_high": p_rng[:, 2],
+                             "latest_analog": bars["timestamp"].iloc[599]})
+
+    flat = np.full((len(rows), 3), 1 / 3)
+    seer = np.where(np.eye(3)[np.clip(cls, 0, 2)] == 1, 0.5, 0.25)
+    frames = {"coin": frame(0.5, flat), "unconditional": frame(0.5, flat),
+              "har": frame(0.5, seer), "lucky": frame(np.where(y == 1, 0.6, 0.4), flat),
+              "model": frame(0.5, seer)}
+    c = compare(frames, bars, targets, reps=200)
+    assert c.verdicts["direction"] == "no"  # the model has no direction edge; "lucky" has
+    assert "lucky" in c.spa_direction["superior"]
+    assert c.direction_diffs[("lucky", "unconditional")].hi < 0
+    assert "| fine-tuned model |" in c.range_table()

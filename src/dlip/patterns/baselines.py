@@ -39,8 +39,8 @@ from dlip.patterns import targets as tg
 WINDOW = 20  # bars in a kNN window
 HAR_LAGS = (1, 5, 22)
 LEVEL_BARS = 5  # bars averaged for the kNN volatility level
-KNN_K = (25, 50, 100, 200, 400)
-KNN_LEVEL_WEIGHT = (0.0, 1.0, 3.0, 10.0)
+KNN_K = (25, 50, 100, 200, 400, 800, 1600)
+KNN_LEVEL_WEIGHT = (0.0, 1.0, 3.0, 10.0, 30.0, 100.0)
 KNN_PRIOR = 2.0  # pseudo-counts pulling analog shares toward the symbol's base rate
 MIN_TRAIN_BARS = 60  # a symbol with fewer training outcomes uses the pooled unconditional
 RANGE_FLOOR = 1e-5  # ln(high/low) floor before taking logs (a bar with high == low)
@@ -289,13 +289,11 @@ def knn_features(m: Market, window: int = WINDOW) -> tuple[np.ndarray, np.ndarra
     n = len(m.table)
     logc = np.log(m.table["close"].to_numpy(float))
     lr = np.maximum(tg.log_range(m.table), RANGE_FLOOR)
-    pos = np.zeros(n, dtype=np.int64)
     shape = np.zeros((n, window))
     level = np.zeros(n)
     ok = np.zeros(n, dtype=bool)
     train = m.table["split"].to_numpy() == "train"
     for _, idx in _symbol_slices(m):
-        pos[idx] = np.arange(len(idx))
         if len(idx) < window:
             continue
         w = np.lib.stride_tricks.sliding_window_view(logc[idx], window)

@@ -12,11 +12,14 @@
   tried, and the model confidence set (`arch.bootstrap.MCS`), on per-date mean losses
 
 An edge is claimed only when the interval against the benchmark lies wholly below zero AND
-the SPA test rejects at 5%: one lucky model among many does not count.
+the SPA test rejects at 5% AND its stepwise version (StepM) names that very model among
+those that beat the benchmark: one lucky model among many does not count, and another
+model's edge does not lend its significance.
 """
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -130,7 +133,12 @@ def block_size(series: np.ndarray) -> int:
     """The stationary bootstrap's mean block length (Politis-White), at least 5 dates."""
     from arch.bootstrap import optimal_block_length
 
-    b = float(optimal_block_length(np.asarray(series, float)).iloc[0]["stationary"])
+    series = np.asarray(series, float)
+    if np.ptp(series) == 0:
+        return 5
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        b = float(optimal_block_length(series).iloc[0]["stationary"])
     return int(max(5, min(np.ceil(b) if np.isfinite(b) else 5, len(series) // 4 or 5)))
 
 
@@ -178,47 +186,66 @@ def _date_means(losses: pd.DataFrame) -> pd.DataFrame:
 
 def spa_pvalues(
     losses: pd.DataFrame, benchmark: str, reps: int = 2000, seed: int = 0,
-    block: int | None = None,
+    block: int | None = None, size: float = ALPHA,
 ) -> dict:
-    """Hansen's SPA test of 'no other model has lower expected loss than the benchmark'.
+    """Hansen's SPA test of 'no other model has lower expected loss than the benchmark', and
+    the stepwise version (Romano-Wolf StepM) naming which models beat it at `size`.
 
     `losses`: per-bar losses, one column per model tried. Models whose losses equal the
     benchmark's on every bar (the same forecast) add nothing and are left out.
-    Returns the lower, consistent and upper p-values and the models compared.
+    Returns the lower, consistent and upper p-values, the models compared and the superior
+    ones.
     """
-    from arch.bootstrap import SPA
+    from arch.bootstrap import SPA, StepM
 
     daily = _date_means(losses)
     bench = daily[benchmark]
     others = [c for c in daily.columns
               if c != benchmark and not np.allclose(daily[c], bench, rtol=0, atol=1e-12)]
     if not others:
-        return {"lower": 1.0, "consistent": 1.0, "upper": 1.0, "models": [], "block": 0}
+        return {"lower": 1.0, "consistent": 1.0, "upper": 1.0, "models": [], "superior": [],
+                "block": 0}
     block = block or block_size((daily[others].mean(axis=1) - bench).to_numpy())
-    spa = SPA(bench.to_numpy(), daily[others].to_numpy(), block_size=block, reps=reps,
-              seed=seed)
+    spa = SPA(bench.to_numpy(), daily[others], block_size=block, reps=reps, seed=seed)
     spa.compute()
     p = spa.pvalues
+    step = StepM(bench.to_numpy(), daily[others], size=size, block_size=block, reps=reps,
+                 seed=seed)
+    step.compute()
     return {"lower": float(p["lower"]), "consistent": float(p["consistent"]),
-            "upper": float(p["upper"]), "models": others, "block": int(block)}
+            "upper": float(p["upper"]), "models": others,
+            "superior": [str(x) for x in step.superior_models], "block": int(block)}
 
 
 def model_confidence_set(
     losses: pd.DataFrame, size: float = 0.10, reps: int = 1000, seed: int = 0,
     block: int | None = None,
 ) -> dict[str, float]:
-    """MCS p-value of every model (in the set at level `size` when p > size)."""
+    """MCS p-value of every model (in the set at level `size` when p > size).
+
+    Models with identical losses (the same forecast) enter once and share the p-value.
+    """
     from arch.bootstrap import MCS
 
     daily = _date_means(losses)
-    block = block or block_size((daily.iloc[:, 0] - daily.mean(axis=1)).to_numpy())
-    mcs = MCS(daily, size=size, reps=reps, block_size=block, seed=seed)
+    distinct: dict[str, list[str]] = {}
+    for col in daily.columns:
+        twin = next((k for k in distinct
+                     if np.allclose(daily[k], daily[col], rtol=0, atol=1e-12)), None)
+        distinct.setdefault(twin or col, []).append(col)
+    if len(distinct) < 2:
+        return {str(c): 1.0 for c in daily.columns}
+    kept = daily[list(distinct)]
+    block = block or block_size((kept.iloc[:, 0] - kept.mean(axis=1)).to_numpy())
+    mcs = MCS(kept, size=size, reps=reps, block_size=block, seed=seed)
     mcs.compute()
     p = mcs.pvalues.iloc[:, 0]
-    return {str(k): float(v) for k, v in p.items()}
+    return {str(twin): float(p[k]) for k, twins in distinct.items() for twin in twins}
 
 
-def edge_verdict(difference: Difference, spa_consistent_p: float, alpha: float = ALPHA) -> str:
-    """'yes' only when the interval against the benchmark is wholly below zero and the SPA
-    test over every model tried rejects at `alpha`; otherwise 'no'."""
-    return "yes" if difference.hi < 0 and spa_consistent_p < alpha else "no"
+def edge_verdict(difference: Difference, spa: dict, subject: str) -> str:
+    """'yes' only when the interval of `subject` against the benchmark is wholly below zero,
+    the SPA test over every model tried rejects at 5% and its stepwise version names
+    `subject` among the models that beat the benchmark; otherwise 'no'."""
+    agrees = spa["consistent"] < ALPHA and subject in spa.get("superior", [])
+    return "yes" if difference.hi < 0 and agrees else "no"

@@ -1,0 +1,370 @@
+"""Fit the pattern model on the packaged bars and score it once on test against every baseline.
+
+Builds the 004 dataset from the packaged sources (in a temporary folder: it is
+deterministic, the content hash is the proof), runs the baselines (coin, unconditional,
+HAR, GARCH(1,1)-t, kNN on raw windows), fits the model (pretrain, fine-tune for search,
+calibrate on validation), and compares everything on the test split: log-loss, ECE,
+block-bootstrap intervals of every difference, Hansen's SPA and the model confidence set.
+Writes the tables, the figures and metrics.json.
+
+    python evaluate.py                   # the frozen run (about ten minutes on 2 cores)
+    python evaluate.py --baselines-only  # the baselines alone (about a minute)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from results_io import results_dir, update_metrics
+
+from dlip.market.dataset import build
+from dlip.patterns import baselines as bl
+from dlip.patterns.report import LABELS, compare
+from dlip.patterns.scoring import reliability, score_frame
+from dlip.patterns.targets import RANGE_CLASSES, RANGE_PROB_COLUMNS, check_predictions
+
+SEED = 0
+REPS = 1000
+FAMOUS_DAYS = ("2008-10-10", "2010-05-06", "2011-08-08", "2015-08-24", "2018-02-05")
+FAMOUS_SYMBOL = "SP500"
+ANALOGS_SHOWN = 4
+BARS_SHOWN = 20
+ANCHORS = {"unconditional": 1.099, "knn_raw": 0.831, "garch": 0.771, "har": 0.737}
+
+
+def fit_model(dataset, folder: Path):
+    """The model of this milestone, through its public API (see dlip.patterns)."""
+    from dlip.patterns.train import fit
+
+    start = time.perf_counter()
+    model = fit(dataset, seed=SEED)
+    seconds = time.perf_counter() - start
+    model.save(folder)
+    return model, seconds
+
+
+def model_frames(model, dataset) -> dict[str, dict[str, pd.DataFrame]]:
+    out = {}
+    for name, variant in (("model", "finetuned"), ("pretrained", "pretrained")):
+        out[name] = {s: model.predict(dataset, split=s, variant=variant) for s in ("val", "test")}
+    return out
+
+
+# --- figures ---------------------------------------------------------------------------------
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def reliability_figures(frames: dict[str, pd.DataFrame], m: bl.Market, out: Path) -> None:
+    from dlip.patterns.scoring import attach_targets
+
+    plt = _pyplot()
+    shown = [n for n in ("model", "pretrained", "har", "garch", "knn_raw", "unconditional")
+             if n in frames]
+    joined = {n: attach_targets(frames[n], m.table, m.targets) for n in shown}
+    panels = [("next close up", "p_up", lambda s: s["y_up"] == 1)]
+    panels += [(f"next range {c}", col, (lambda s, k=k: s["y_range"] == k))
+               for k, (c, col) in enumerate(zip(RANGE_CLASSES, RANGE_PROB_COLUMNS, strict=True))]
+    for name, panel_list in (("reliability_direction.png", panels[:1]),
+                             ("reliability_range.png", panels[1:])):
+        fig, axes = plt.subplots(1, len(panel_list), figsize=(4.6 * len(panel_list), 4.4),
+                                 squeeze=False)
+        for ax, (title, col, truth) in zip(axes[0], panel_list, strict=True):
+            lo = 1.0
+            hi = 0.0
+            for n in shown:
+                s = joined[n]
+                r = reliability(s[col].to_numpy(float), truth(s).to_numpy())
+                r = r[r["count"] >= 20]
+                ax.plot(r["mean_p"], r["observed"], "o-", ms=3, label=LABELS.get(n, n))
+                lo, hi = min(lo, r["mean_p"].min()), max(hi, r["mean_p"].max())
+            lo, hi = max(0.0, lo - 0.05), min(1.0, hi + 0.05)
+            ax.plot([lo, hi], [lo, hi], color="#999", lw=0.8, ls="--")
+            ax.set_xlim(lo, hi)
+            ax.set_ylim(lo, hi)
+            ax.set_title(f"{title} (test)")
+            ax.set_xlabel("predicted probability (bins with 20+ bars)")
+            ax.set_ylabel("observed frequency")
+        axes[0][0].legend(fontsize=7)
+        fig.tight_layout()
+        fig.savefig(out / name, dpi=110)
+        plt.close(fig)
+
+
+def difference_figure(c, out: Path) -> None:
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.2))
+    for ax, diffs, base, title in (
+        (axes[0], c.range_diffs, "har", "next-bar range: log-loss minus HAR"),
+        (axes[1], c.direction_diffs, "unconditional", "direction: log-loss minus base rate"),
+    ):
+        rows = [(m, d) for (m, b), d in diffs.items() if b == base]
+        rows.sort(key=lambda r: r[1].mean)
+        y = np.arange(len(rows))
+        for i, (_, d) in enumerate(rows):
+            color = "#2a7" if d.hi < 0 else ("#c33" if d.lo > 0 else "#555")
+            ax.plot([d.lo, d.hi], [i, i], color=color, lw=2)
+            ax.plot([d.mean], [i], "o", color=color)
+        ax.axvline(0, color="#333", lw=0.8)
+        ax.set_yticks(y, [LABELS.get(m, m) for m, _ in rows], fontsize=8)
+        ax.set_title(f"{title}, 95% block bootstrap (test)", fontsize=9)
+        ax.set_xlabel("nats per bar (below 0: better)")
+    fig.tight_layout()
+    fig.savefig(out / "loss_differences.png", dpi=110)
+    plt.close(fig)
+
+
+def learning_curves(report: dict, out: Path) -> bool:
+    """Pretraining and fine-tuning curves from the model's report, when it has them."""
+    plt = _pyplot()
+    series = [(k, v) for k, v in report.items()
+              if k.endswith("history") and isinstance(v, list) and v and isinstance(v[0], dict)]
+    if not series:
+        return False
+    fig, axes = plt.subplots(1, len(series), figsize=(5.5 * len(series), 4), squeeze=False)
+    for ax, (name, rows) in zip(axes[0], series, strict=True):
+        frame = pd.DataFrame(rows)
+        x = frame["step"] if "step" in frame else np.arange(len(frame))
+        for col in frame.columns:
+            if col != "step" and pd.api.types.is_numeric_dtype(frame[col]):
+                ax.plot(x, frame[col], label=col)
+        ax.set_title(name.replace("_", " "))
+        ax.set_xlabel("step")
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(out / "learning_curves.png", dpi=110)
+    plt.close(fig)
+    return True
+
+
+def analog_charts(model, dataset, out: Path) -> list[str]:
+    """For a few well-known days: the query window beside its nearest analogs and their
+    next bar, found walk-forward (only history before the day minus the embargo)."""
+    from dlip.market.plots import draw_candles
+
+    plt = _pyplot()
+    t = dataset.table
+    written = []
+    for day in FAMOUS_DAYS:
+        rows = np.flatnonzero((t["symbol"] == FAMOUS_SYMBOL).to_numpy()
+                              & (pd.to_datetime(t["timestamp"]) == pd.Timestamp(day)).to_numpy())
+        if not len(rows):
+            continue
+        idx, sim = model.neighbours(dataset, rows, k=ANALOGS_SHOWN, variant="finetuned")
+        found = [(int(r), float(s)) for r, s in zip(idx[0], sim[0], strict=True) if r >= 0]
+        fig, axes = plt.subplots(1, 1 + len(found), figsize=(3.2 * (1 + len(found)), 3.2),
+                                 squeeze=False)
+        for ax, (row, s) in zip(axes[0], [(int(rows[0]), None), *found], strict=True):
+            lo = row - BARS_SHOWN + 1
+            sym = t["symbol"].iat[row]
+            last = min(row + 1, len(t) - 1) if t["symbol"].iat[min(row + 1, len(t) - 1)] == sym \
+                else row
+            w = t.iloc[lo:last + 1]
+            w = w[w["symbol"] == sym]
+            x = np.arange(len(w))
+            base = w["close"].iat[0]
+            draw_candles(ax, x, *(w[k].to_numpy() / base for k in ("open", "high", "low", "close")))
+            ax.axvline(len(w) - 1.5 if last > row else len(w) - 0.5, color="#888", lw=0.7, ls=":")
+            when = pd.Timestamp(t["timestamp"].iat[row]).date()
+            ax.set_title(f"{sym} {when}" + ("" if s is None else f"\nsimilarity {s:.2f}"),
+                         fontsize=8)
+            ax.set_xticks([])
+            ax.tick_params(labelsize=6)
+        axes[0][0].set_title(f"query: {FAMOUS_SYMBOL} {day}\n(next bar not shown to the model)",
+                             fontsize=8)
+        fig.tight_layout()
+        name = f"analogs_{FAMOUS_SYMBOL.lower()}_{day}.png"
+        fig.savefig(out / name, dpi=100)
+        plt.close(fig)
+        written.append(name)
+    return written
+
+
+# --- tables and metrics --------------------------------------------------------------------
+
+
+def sp500_table(frames: dict[str, pd.DataFrame], m: bl.Market) -> str:
+    lines = ["| model | range log-loss | anchor (other protocol) | direction log-loss |",
+             "| --- | ---: | ---: | ---: |"]
+    rows = []
+    for name, f in frames.items():
+        s = score_frame(f[f["symbol"].astype(str) == "SP500"], m.table, m.targets)
+        rows.append((s["range_logloss"], name, s))
+    for _, name, s in sorted(rows, key=lambda r: r[0]):
+        anchor = f"{ANCHORS[name]:.3f}" if name in ANCHORS else ""
+        lines.append(f"| {LABELS.get(name, name)} | {s['range_logloss']:.4f} | {anchor} | "
+                     f"{s['direction_logloss']:.4f} |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--baselines-only", action="store_true",
+                        help="skip the model (for a quick look at the baselines)")
+    args = parser.parse_args()
+    out = results_dir()
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        dataset = build(["packaged"], Path(tmp) / "real")
+        m = bl.Market.from_dataset(dataset)
+        frames, knn_choice = bl.all_baselines(m)
+        print(f"baselines: {time.perf_counter() - start:.0f} s (kNN: k {knn_choice.k_range} for "
+              f"the range, {knn_choice.k_direction} for direction, level weight "
+              f"{knn_choice.level_weight:g}, chosen on validation)", flush=True)
+        model = None
+        report: dict = {}
+        fit_seconds = None
+        if not args.baselines_only:
+            model, fit_seconds = fit_model(dataset, Path(tmp) / "model")
+            frames.update(model_frames(model, dataset))
+            report = dict(getattr(model, "report", {}) or {})
+        for by_split in frames.values():
+            for f in by_split.values():
+                check_predictions(f)
+        test = {name: by_split["test"] for name, by_split in frames.items()}
+        c = compare(test, m.table, m.targets, subject="model", reps=REPS, seed=SEED)
+        val = {name: score_frame(by_split["val"], m.table, m.targets)
+               for name, by_split in frames.items()}
+        analogs = analog_charts(model, dataset, out) if model is not None else []
+
+    reliability_figures(test, m, out)
+    difference_figure(c, out)
+    curves = learning_curves(report, out)
+    write_outputs(c, val, test, m, knn_choice, report, fit_seconds, analogs, curves, out)
+    print(f"total: {time.perf_counter() - start:.0f} s")
+
+
+def _r(x, n=4):
+    return None if x is None else round(float(x), n)
+
+
+def write_outputs(c, val, test, m, knn_choice, report, fit_seconds, analogs, curves, out):
+    s = c.scores
+    verdict_dir = c.verdicts.get("direction", "not measured")
+    lines = [
+        "# Every model against every baseline (test split, scored once)",
+        "",
+        f"{c.n_bars:,} test bars that every model covers. Differences are mean log-loss per "
+        "bar (nats) of the row's model minus the column's baseline, with a 95% stationary "
+        "block-bootstrap interval over dates; bold where the interval excludes zero "
+        "(negative: the row's model is better).",
+        "",
+        "## Next-bar range (three classes at each symbol's training terciles)",
+        "",
+        c.range_table(),
+        "",
+        f"SPA test against HAR over every other model: p = {c.spa_range.get('consistent', 1):.3f}"
+        f" (consistent); stepwise, beating HAR: "
+        f"{', '.join(LABELS.get(k, k) for k in c.spa_range.get('superior', [])) or 'no model'}. "
+        "Model confidence set (10%) p-values: "
+        + ", ".join(f"{LABELS.get(k, k)} {v:.3f}" for k, v in
+                    sorted(c.mcs_range.items(), key=lambda kv: -kv[1])) + ".",
+        "",
+        "## Direction of the next close",
+        "",
+        c.direction_table(),
+        "",
+        f"SPA test against the base rate over every other model "
+        f"({', '.join(LABELS.get(k, k) for k in c.spa_direction['models'])}): "
+        f"p = {c.spa_direction['consistent']:.3f} (consistent); its stepwise version names "
+        f"{', '.join(LABELS.get(k, k) for k in c.spa_direction['superior']) or 'no model'} "
+        f"as beating the base rate. Edge of the fine-tuned model: **{verdict_dir}**.",
+        "",
+        "## Calibration (ECE, 15 bins, test)",
+        "",
+        "| model | direction | range low | range mid | range high |",
+        "| --- | ---: | ---: | ---: | ---: |",
+        *[f"| {LABELS.get(n, n)} | {v['ece_direction']:.4f} | {v['ece_range_low']:.4f} | "
+          f"{v['ece_range_mid']:.4f} | {v['ece_range_high']:.4f} |" for n, v in s.items()],
+        "",
+        "## S&P 500 alone (test), beside the anchors measured beforehand with another protocol",
+        "",
+        sp500_table(test, m),
+        "",
+        "## Validation split (where choices were made)",
+        "",
+        "| model | range log-loss | direction log-loss |",
+        "| --- | ---: | ---: |",
+        *[f"| {LABELS.get(n, n)} | {v['range_logloss']:.4f} | {v['direction_logloss']:.4f} |"
+          for n, v in val.items()],
+        "",
+        f"kNN on raw windows: k = {knn_choice.k_range} (range) and {knn_choice.k_direction} "
+        f"(direction), volatility-level weight {knn_choice.level_weight:g}, chosen on validation.",
+        "",
+    ]
+    (out / "comparison.md").write_text("\n".join(lines))
+    (out / "comparison.json").write_text(json.dumps({
+        "scores": s,
+        "validation": val,
+        "range_differences": {f"{a} - {b}": vars(d) for (a, b), d in c.range_diffs.items()},
+        "direction_differences": {f"{a} - {b}": vars(d)
+                                  for (a, b), d in c.direction_diffs.items()},
+        "spa_direction": c.spa_direction,
+        "spa_range": c.spa_range,
+        "mcs_range": c.mcs_range,
+        "verdicts": c.verdicts,
+        "knn_choice": {"k_range": knn_choice.k_range, "k_direction": knn_choice.k_direction,
+                       "level_weight": knn_choice.level_weight},
+        "analog_charts": analogs,
+        "learning_curves": curves,
+    }, indent=2, default=str) + "\n")
+    if report:
+        (out / "model_report.json").write_text(json.dumps(report, indent=2, default=str) + "\n")
+
+    metrics = {
+        "range_logloss_har": _r(s["har"]["range_logloss"]),
+        "range_logloss_garch": _r(s["garch"]["range_logloss"]),
+        "range_logloss_knn_raw": _r(s["knn_raw"]["range_logloss"]),
+        "range_logloss_unconditional": _r(s["unconditional"]["range_logloss"]),
+        "direction_logloss_base_rate": _r(s["unconditional"]["direction_logloss"]),
+        "direction_logloss_coin": _r(s["coin"]["direction_logloss"]),
+        "direction_spa_pvalue": _r(c.spa_direction["consistent"], 3),
+        "test_bars_scored": c.n_bars,
+    }
+    if "model" in s:
+        dm, rh = c.direction_diffs[("model", "unconditional")], c.range_diffs[("model", "har")]
+        rg = c.range_diffs[("model", "garch")]
+        metrics.update({
+            "range_logloss_model": _r(s["model"]["range_logloss"]),
+            "range_logloss_pretrained": _r(s["pretrained"]["range_logloss"]),
+            "direction_logloss_model": _r(s["model"]["direction_logloss"]),
+            "direction_edge": c.verdicts["direction"],
+            "ece_direction": _r(s["model"]["ece_direction"]),
+            "ece_range_max": _r(s["model"]["ece_range_max"]),
+            "range_model_minus_har": _r(rh.mean),
+            "range_model_minus_har_ci_low": _r(rh.lo),
+            "range_model_minus_har_ci_high": _r(rh.hi),
+            "range_model_minus_garch": _r(rg.mean),
+            "range_model_minus_garch_ci_high": _r(rg.hi),
+            "range_model_minus_knn_raw": _r(c.range_diffs[("model", "knn_raw")].mean),
+            "range_model_minus_pretrained": _r(c.range_diffs[("model", "pretrained")].mean)
+            if ("model", "pretrained") in c.range_diffs else None,
+            "direction_model_minus_base_rate": _r(dm.mean, 5),
+            "direction_model_minus_base_rate_ci_low": _r(dm.lo, 5),
+            "direction_model_minus_base_rate_ci_high": _r(dm.hi, 5),
+            "range_spa_pvalue_vs_har": _r(c.spa_range.get("consistent"), 3),
+            "fit_seconds": _r(fit_seconds, 1),
+        })
+        for key in ("pretrain_val_perplexity", "pretrain_val_bits_per_token",
+                    "ngram_val_bits_per_token"):
+            if isinstance(report.get(key), int | float):
+                metrics[key] = _r(report[key])
+    update_metrics({k: v for k, v in metrics.items() if v is not None})
+    print((out / "comparison.md").read_text())
+
+
+if __name__ == "__main__":
+    main()
