@@ -21,6 +21,7 @@ from dlip.publish.pages import roadmap as roadmap_block
 from dlip.publish.pages.feed import FEED_PATH, atom_feed
 from dlip.publish.pages.glue import Glue
 from dlip.publish.pages.links import LinkRewriter, SiteMap
+from dlip.publish.pages.math import math_assets
 from dlip.publish.pages.notes import note_page_path
 from dlip.publish.pages.style import CSS_PATH, DLIP_CSS
 from dlip.publish.project import Project
@@ -158,6 +159,7 @@ def generate(
     for docs_path, source in sitemap.assets.items():
         if docs_path not in site.pages:
             site.copies[docs_path] = source
+    site.copies.update(math_assets())
     site.nav = _nav(home_rows, note_pages, about)
     return site
 

@@ -17,18 +17,29 @@ from dlip.publish.pages.roadmap import find_readme
 # Set by `dlip build` once the pages are generated: the hook then only sets the nav.
 READY_ENV = "DLIP_PAGES_READY"
 
-# Extensions the generated pages rely on: tables, details blocks, fenced code, anchors.
-REQUIRED_EXTENSIONS = (
-    "tables",
-    "toc",
-    "attr_list",
-    "md_in_html",
-    "admonition",
-    "pymdownx.details",
-    "pymdownx.superfences",
-    "pymdownx.highlight",
-    "pymdownx.inlinehilite",
-)
+# Extensions every page relies on, with their settings: the generated pages need tables,
+# details blocks, fenced code and anchors; the author's Markdown (posts, READMEs, notes,
+# milestone pages) needs what GitHub and Obsidian show: lists under a paragraph line and
+# nested by 2 spaces (dlip.publish.markdown_ext, then truly sane lists at the 4 spaces it
+# writes), task lists, bare URLs, ==highlights==, callouts, and $math$ left for KaTeX.
+MARKDOWN_EXTENSIONS: dict[str, dict[str, Any]] = {
+    "dlip.publish.markdown_ext": {},
+    "tables": {},
+    "toc": {},
+    "attr_list": {},
+    "md_in_html": {},
+    "admonition": {},
+    "pymdownx.details": {},
+    "pymdownx.superfences": {},
+    "pymdownx.highlight": {"anchor_linenums": True},
+    "pymdownx.inlinehilite": {},
+    "mdx_truly_sane_lists": {"nested_indent": 4, "truly_sane": True},
+    "pymdownx.tasklist": {"custom_checkbox": True},
+    "pymdownx.magiclink": {},
+    "pymdownx.mark": {},
+    "pymdownx.arithmatex": {"generic": True},
+}
+REQUIRED_EXTENSIONS = tuple(MARKDOWN_EXTENSIONS)
 
 # mkdocs-jupyter opens every .md page with jupytext before looking at `include` (a third of
 # a 100-post build); its `ignore` patterns are checked first, so they keep it linear and cheap.
@@ -92,11 +103,8 @@ def default_config(project: Project) -> dict[str, Any]:
             {"mkdocs-jupyter": {"execute": False, "include": ["*.ipynb"],
                                 "ignore": list(JUPYTER_IGNORE), "include_source": True}},
         ],
-        "markdown_extensions": [
-            "tables", "toc", "attr_list", "md_in_html", "admonition", "pymdownx.details",
-            {"pymdownx.highlight": {"anchor_linenums": True}},
-            "pymdownx.inlinehilite", "pymdownx.superfences",
-        ],
+        "markdown_extensions": [{name: dict(settings)} if settings else name
+                                for name, settings in MARKDOWN_EXTENSIONS.items()],
         "hooks": [str(hook)],
     }
 

@@ -14,6 +14,7 @@ import re
 from pathlib import Path
 
 from dlip.publish.pages.feed import FEED_PATH
+from dlip.publish.pages.math import with_math
 from dlip.publish.model import Milestone
 from dlip.publish.project import WORK_DIRNAME, Project
 
@@ -35,7 +36,12 @@ def on_config(config):
     from dlip.publish.discover.milestones import discover_milestones
     from dlip.publish.pages.style import CSS_PATH
     from dlip.publish.site.docs import read_nav
-    from dlip.publish.site.config import JUPYTER_IGNORE, READY_ENV, REQUIRED_EXTENSIONS
+    from dlip.publish.site.config import (
+        JUPYTER_IGNORE,
+        MARKDOWN_EXTENSIONS,
+        READY_ENV,
+        REQUIRED_EXTENSIONS,
+    )
 
     project = project_for(config.config_file_path)
     if os.environ.get(READY_ENV) != "1":
@@ -55,6 +61,8 @@ def on_config(config):
     for name in REQUIRED_EXTENSIONS:
         if name not in config.markdown_extensions:
             config.markdown_extensions.append(name)
+            if MARKDOWN_EXTENSIONS[name]:
+                config.mdx_configs.setdefault(name, dict(MARKDOWN_EXTENSIONS[name]))
     if CSS_PATH not in config.extra_css:
         config.extra_css.append(CSS_PATH)
     jupyter = config.plugins.get("mkdocs-jupyter")
@@ -76,7 +84,7 @@ def on_post_page(output: str, page, config) -> str:
     href = "../" * depth + FEED_PATH
     link = f'<link rel="alternate" type="application/atom+xml" title="Posts" href="{href}">'
     output = output.replace("</head>", f"{link}\n</head>", 1)
-    return _EMPTY_SCRIPT.sub("", output)
+    return with_math(_EMPTY_SCRIPT.sub("", output), depth)
 
 
 def _watched(project: Project, milestones: list[Milestone]) -> list[Path]:
