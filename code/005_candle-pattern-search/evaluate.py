@@ -36,11 +36,12 @@ FAMOUS_SYMBOL = "SP500"
 ANALOGS_SHOWN = 4
 BARS_SHOWN = 20
 ANCHORS = {"unconditional": 1.099, "knn_raw": 0.831, "garch": 0.771, "har": 0.737}
+DIRECTION_ANCHORS = {"base_rate": 0.6910, "coin": 0.6931}
 
 
 def fit_model(dataset, folder: Path):
     """The model of this milestone, through its public API (see dlip.patterns)."""
-    from dlip.patterns.train import fit
+    from dlip.patterns.model import fit
 
     start = time.perf_counter()
     model = fit(dataset, seed=SEED)
@@ -72,7 +73,7 @@ def reliability_figures(frames: dict[str, pd.DataFrame], m: bl.Market, out: Path
     from dlip.patterns.scoring import attach_targets
 
     plt = _pyplot()
-    shown = [n for n in ("model", "pretrained", "har", "garch", "knn_raw", "unconditional")
+    shown = [n for n in ("model", "pretrained", "har", "garch", "knn_raw", "base_rate")
              if n in frames]
     joined = {n: attach_targets(frames[n], m.table, m.targets) for n in shown}
     panels = [("next close up", "p_up", lambda s: s["y_up"] == 1)]
@@ -109,7 +110,7 @@ def difference_figure(c, out: Path) -> None:
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.2))
     for ax, diffs, base, title in (
         (axes[0], c.range_diffs, "har", "next-bar range: log-loss minus HAR"),
-        (axes[1], c.direction_diffs, "unconditional", "direction: log-loss minus base rate"),
+        (axes[1], c.direction_diffs, "base_rate", "direction: log-loss minus base rate"),
     ):
         rows = [(m, d) for (m, b), d in diffs.items() if b == base]
         rows.sort(key=lambda r: r[1].mean)
@@ -153,42 +154,28 @@ def learning_curves(report: dict, out: Path) -> bool:
 def analog_charts(model, dataset, out: Path) -> list[str]:
     """For a few well-known days: the query window beside its nearest analogs and their
     next bar, found walk-forward (only history before the day minus the embargo)."""
-    from dlip.market.plots import draw_candles
+    from dlip.patterns.plots import analog_chart
 
-    plt = _pyplot()
     t = dataset.table
+    ts = pd.to_datetime(t["timestamp"]).to_numpy()
+    sym = t["symbol"].astype(str).to_numpy()
     written = []
     for day in FAMOUS_DAYS:
-        rows = np.flatnonzero((t["symbol"] == FAMOUS_SYMBOL).to_numpy()
-                              & (pd.to_datetime(t["timestamp"]) == pd.Timestamp(day)).to_numpy())
+        rows = np.flatnonzero((sym == FAMOUS_SYMBOL) & (ts == np.datetime64(day)))
         if not len(rows):
             continue
+        row = int(rows[0])
         idx, sim = model.neighbours(dataset, rows, k=ANALOGS_SHOWN, variant="finetuned")
         found = [(int(r), float(s)) for r, s in zip(idx[0], sim[0], strict=True) if r >= 0]
-        fig, axes = plt.subplots(1, 1 + len(found), figsize=(3.2 * (1 + len(found)), 3.2),
-                                 squeeze=False)
-        for ax, (row, s) in zip(axes[0], [(int(rows[0]), None), *found], strict=True):
-            lo = row - BARS_SHOWN + 1
-            sym = t["symbol"].iat[row]
-            last = min(row + 1, len(t) - 1) if t["symbol"].iat[min(row + 1, len(t) - 1)] == sym \
-                else row
-            w = t.iloc[lo:last + 1]
-            w = w[w["symbol"] == sym]
-            x = np.arange(len(w))
-            base = w["close"].iat[0]
-            draw_candles(ax, x, *(w[k].to_numpy() / base for k in ("open", "high", "low", "close")))
-            ax.axvline(len(w) - 1.5 if last > row else len(w) - 0.5, color="#888", lw=0.7, ls=":")
-            when = pd.Timestamp(t["timestamp"].iat[row]).date()
-            ax.set_title(f"{sym} {when}" + ("" if s is None else f"\nsimilarity {s:.2f}"),
-                         fontsize=8)
-            ax.set_xticks([])
-            ax.tick_params(labelsize=6)
-        axes[0][0].set_title(f"query: {FAMOUS_SYMBOL} {day}\n(next bar not shown to the model)",
-                             fontsize=8)
-        fig.tight_layout()
+
+        def window(end: int) -> np.ndarray:
+            w = np.arange(max(0, end - BARS_SHOWN + 1), end + 1)
+            return w[sym[w] == sym[end]]
+
+        titles = [f"{sym[r]} {pd.Timestamp(ts[r]).date()}, similarity {s:.2f}" for r, s in found]
         name = f"analogs_{FAMOUS_SYMBOL.lower()}_{day}.png"
-        fig.savefig(out / name, dpi=100)
-        plt.close(fig)
+        analog_chart(t, window(row), [window(r) for r, _ in found], titles,
+                     f"query: {FAMOUS_SYMBOL} {day}", out / name)
         written.append(name)
     return written
 
@@ -197,16 +184,17 @@ def analog_charts(model, dataset, out: Path) -> list[str]:
 
 
 def sp500_table(frames: dict[str, pd.DataFrame], m: bl.Market) -> str:
-    lines = ["| model | range log-loss | anchor (other protocol) | direction log-loss |",
-             "| --- | ---: | ---: | ---: |"]
+    lines = ["| model | range log-loss | anchor | direction log-loss | anchor |",
+             "| --- | ---: | ---: | ---: | ---: |"]
     rows = []
     for name, f in frames.items():
         s = score_frame(f[f["symbol"].astype(str) == "SP500"], m.table, m.targets)
         rows.append((s["range_logloss"], name, s))
     for _, name, s in sorted(rows, key=lambda r: r[0]):
         anchor = f"{ANCHORS[name]:.3f}" if name in ANCHORS else ""
+        d_anchor = f"{DIRECTION_ANCHORS[name]:.4f}" if name in DIRECTION_ANCHORS else ""
         lines.append(f"| {LABELS.get(name, name)} | {s['range_logloss']:.4f} | {anchor} | "
-                     f"{s['direction_logloss']:.4f} |")
+                     f"{s['direction_logloss']:.4f} | {d_anchor} |")
     return "\n".join(lines)
 
 
@@ -329,13 +317,14 @@ def write_outputs(c, val, test, m, knn_choice, report, fit_seconds, analogs, cur
         "range_logloss_garch": _r(s["garch"]["range_logloss"]),
         "range_logloss_knn_raw": _r(s["knn_raw"]["range_logloss"]),
         "range_logloss_unconditional": _r(s["unconditional"]["range_logloss"]),
-        "direction_logloss_base_rate": _r(s["unconditional"]["direction_logloss"]),
+        "direction_logloss_base_rate": _r(s["base_rate"]["direction_logloss"]),
+        "direction_logloss_training_share": _r(s["unconditional"]["direction_logloss"]),
         "direction_logloss_coin": _r(s["coin"]["direction_logloss"]),
         "direction_spa_pvalue": _r(c.spa_direction["consistent"], 3),
         "test_bars_scored": c.n_bars,
     }
     if "model" in s:
-        dm, rh = c.direction_diffs[("model", "unconditional")], c.range_diffs[("model", "har")]
+        dm, rh = c.direction_diffs[("model", "base_rate")], c.range_diffs[("model", "har")]
         rg = c.range_diffs[("model", "garch")]
         metrics.update({
             "range_logloss_model": _r(s["model"]["range_logloss"]),
@@ -358,10 +347,9 @@ def write_outputs(c, val, test, m, knn_choice, report, fit_seconds, analogs, cur
             "range_spa_pvalue_vs_har": _r(c.spa_range.get("consistent"), 3),
             "fit_seconds": _r(fit_seconds, 1),
         })
-        for key in ("pretrain_val_perplexity", "pretrain_val_bits_per_token",
-                    "ngram_val_bits_per_token"):
-            if isinstance(report.get(key), int | float):
-                metrics[key] = _r(report[key])
+        for key, value in report.items():
+            if key.startswith(("pretrain_", "ngram_")) and isinstance(value, int | float):
+                metrics[key] = _r(value)
     update_metrics({k: v for k, v in metrics.items() if v is not None})
     print((out / "comparison.md").read_text())
 

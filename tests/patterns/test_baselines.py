@@ -107,3 +107,15 @@ def test_har_beats_unconditional_on_volatility_clusters(original):
     har = score_frame(frames["har"], m.table, m.targets)["range_logloss"]
     unc = score_frame(frames["unconditional"], m.table, m.targets)["range_logloss"]
     assert har < unc - 0.02
+
+
+def test_base_rate_counts_every_outcome_known_when_the_split_begins(original):
+    table, frames = original
+    m = bl.Market.from_table(table, EMBARGO)
+    test_start = m.cal[m.rows("test")].min()
+    known = (m.outcome_cal < test_start - EMBARGO) & (table["symbol"] == "BBB").to_numpy()
+    known &= m.targets["next_up"].to_numpy() >= 0
+    assert (table["split"].to_numpy()[known] == "val").any()  # validation outcomes count too
+    up = (m.targets["next_up"].to_numpy()[known] == 1).sum()
+    got = bl.base_rate(m, "test").query("symbol == 'BBB'")["p_up"].unique()
+    assert got == pytest.approx([(up + 1) / (known.sum() + 2)])

@@ -103,11 +103,11 @@ def test_compare_gives_the_edge_only_to_a_model_that_has_one():
 
     flat = np.full((len(rows), 3), 1 / 3)
     seer = np.where(np.eye(3)[np.clip(cls, 0, 2)] == 1, 0.5, 0.25)
-    frames = {"coin": frame(0.5, flat), "unconditional": frame(0.5, flat),
+    frames = {"coin": frame(0.5, flat), "base_rate": frame(0.5, flat),
               "har": frame(0.5, seer), "lucky": frame(np.where(y == 1, 0.6, 0.4), flat),
               "model": frame(0.5, seer)}
     c = compare(frames, bars, targets, reps=200)
     assert c.verdicts["direction"] == "no"  # the model has no direction edge; "lucky" has
     assert "lucky" in c.spa_direction["superior"]
-    assert c.direction_diffs[("lucky", "unconditional")].hi < 0
+    assert c.direction_diffs[("lucky", "base_rate")].hi < 0
     assert "| fine-tuned model |" in c.range_table()

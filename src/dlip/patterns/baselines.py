@@ -4,8 +4,13 @@ Every baseline returns the shared prediction frame (`targets.PREDICTION_COLUMNS`
 scorer scores them all. All of them are causal and walk-forward:
 
 - coin           p_up = 1/2, each range class 1/3
-- unconditional  each symbol's training frequencies: the direction base rate and the range
-                 class shares (about 1/3 each by construction of the terciles)
+- unconditional  each symbol's training frequencies of an up close and of each range class
+                 (the range shares are about 1/3 each by construction of the terciles)
+- base_rate      the same frequencies over every outcome known when the split begins (its
+                 first date minus the embargo): training for validation, training and
+                 validation for test, as milestone 004 scored its base rate. This is the
+                 benchmark of the direction verdict: a model calibrated on validation must
+                 beat a base rate that has seen validation too
 - har            Corsi's heterogeneous autoregression of the next log range (in logs) on its
                  1, 5 and 22-bar averages (`arch.univariate.HARX`), fitted per symbol on
                  training bars; the training residuals' empirical distribution around the
@@ -45,7 +50,7 @@ KNN_PRIOR = 2.0  # pseudo-counts pulling analog shares toward the symbol's base 
 MIN_TRAIN_BARS = 60  # a symbol with fewer training outcomes uses the pooled unconditional
 RANGE_FLOOR = 1e-5  # ln(high/low) floor before taking logs (a bar with high == low)
 P_FLOOR = 1e-4
-MODELS = ("coin", "unconditional", "har", "garch", "knn_raw")
+MODELS = ("coin", "unconditional", "base_rate", "har", "garch", "knn_raw")
 
 
 @dataclass
@@ -111,12 +116,15 @@ def _last_fit_timestamp(m: Market) -> dict[str, pd.Timestamp]:
     return out
 
 
-def _train_shares(m: Market) -> tuple[dict[str, float], dict[str, np.ndarray]]:
-    """Per symbol: the training share of up closes and of each range class (one pseudo-count)."""
+def _train_shares(
+    m: Market, known: np.ndarray | None = None
+) -> tuple[dict[str, float], dict[str, np.ndarray]]:
+    """Per symbol: the share of up closes and of each range class (one pseudo-count each)
+    over the `known` rows (default: training bars whose outcome is a training bar)."""
     up = m.targets["next_up"].to_numpy()
     cls = m.targets["range_class"].to_numpy()
     sym = m.table["symbol"].astype(str).to_numpy()
-    ok = m.fit_rows & (cls >= 0)
+    ok = (m.fit_rows if known is None else known) & (cls >= 0) & (up >= 0)
 
     def shares(rows):
         return (float((up[rows] == 1).sum() + 1) / (rows.sum() + 2),
@@ -148,6 +156,18 @@ def unconditional(m: Market, split: str) -> pd.DataFrame:
     rows = m.rows(split)
     p_up, p_rng = _train_shares(m)
     last = _last_fit_timestamp(m)
+    return _frame(m, rows, np.array(_per_row(m, rows, p_up)),
+                  np.array(_per_row(m, rows, p_rng)), _per_row(m, rows, last))
+
+
+def base_rate(m: Market, split: str) -> pd.DataFrame:
+    """Each symbol's frequencies over every outcome known when the split begins."""
+    rows = m.rows(split)
+    known = m.outcome_cal < m.cal[rows].min() - m.embargo
+    p_up, p_rng = _train_shares(m, known)
+    ts = m.table["timestamp"]
+    sym = m.table["symbol"].astype(str)
+    last = {tg.POOLED: ts[known].max(), **ts[known].groupby(sym[known]).max().to_dict()}
     return _frame(m, rows, np.array(_per_row(m, rows, p_up)),
                   np.array(_per_row(m, rows, p_rng)), _per_row(m, rows, last))
 
@@ -426,6 +446,7 @@ def all_baselines(
     out = {
         "coin": {s: coin(m, s) for s in splits},
         "unconditional": {s: unconditional(m, s) for s in splits},
+        "base_rate": {s: base_rate(m, s) for s in splits},
         "har": har(m, splits),
         "garch": garch(m, splits),
         "knn_raw": knn,

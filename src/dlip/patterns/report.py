@@ -2,10 +2,11 @@
 
 `compare` scores each prediction frame (`scoring.score_frame`), takes the per-bar losses on
 the bars every frame covers, and for each model and each baseline the block-bootstrap
-interval of the loss difference; then the SPA test over all models tried, against the base
-rate for direction and against HAR for the range, and the model confidence set of the range.
-The verdicts follow one rule (`scoring.edge_verdict`): an interval wholly below zero AND a
-multiple-comparison test that agrees.
+interval of the loss difference; then the SPA test (and StepM) over all models tried,
+against the base rate (every outcome known before the split) for direction and against HAR
+for the range, and the model confidence set of the range. The verdicts follow one rule
+(`scoring.edge_verdict`): an interval wholly below zero AND a multiple-comparison test that
+names the model.
 """
 
 from __future__ import annotations
@@ -17,14 +18,16 @@ import pandas as pd
 from dlip.patterns import scoring as sc
 
 RANGE_BASELINES = ("har", "garch", "knn_raw", "unconditional")
-DIRECTION_BASELINES = ("unconditional", "coin")
+DIRECTION_BASELINES = ("base_rate", "coin")
+BENCHMARK = {"direction": "base_rate", "range": "har"}
 LABELS = {
     "model": "fine-tuned model",
     "pretrained": "pretrained only",
     "knn_raw": "kNN, raw windows",
     "har": "HAR (Corsi)",
     "garch": "GARCH(1,1)-t",
-    "unconditional": "unconditional / base rate",
+    "unconditional": "unconditional (training shares)",
+    "base_rate": "base rate (all outcomes before the split)",
     "coin": "coin flip",
 }
 
@@ -90,14 +93,14 @@ def compare(
     if subject in frames and "pretrained" in frames:
         range_diffs[(subject, "pretrained")] = sc.bootstrap_difference(
             rng[subject], rng["pretrained"], reps=reps, seed=seed)
-    spa_direction = sc.spa_pvalues(direction, "unconditional", reps=reps, seed=seed)
+    spa_direction = sc.spa_pvalues(direction, BENCHMARK["direction"], reps=reps, seed=seed)
     spa_range = sc.spa_pvalues(rng, "har", reps=reps, seed=seed) if "har" in frames else {}
     mcs = sc.model_confidence_set(rng, reps=reps, seed=seed)
     c = Comparison(scores, range_diffs, direction_diffs, spa_direction, spa_range, mcs,
                    len(common))
     if subject in frames:
         c.verdicts["direction"] = sc.edge_verdict(
-            direction_diffs[(subject, "unconditional")], spa_direction, subject)
+            direction_diffs[(subject, BENCHMARK["direction"])], spa_direction, subject)
         if "har" in frames:
             c.verdicts["range_vs_har"] = sc.edge_verdict(
                 range_diffs[(subject, "har")], spa_range, subject)
