@@ -12,10 +12,11 @@ import sys
 from collections.abc import Sequence
 
 from dlip.market import commands as market_commands
+from dlip.patterns import commands as patterns_commands
 from dlip.publish import commands as publish_commands
 
 # Each registers its subcommands; each handler returns a process exit code.
-COMMAND_MODULES = (publish_commands, market_commands)
+COMMAND_MODULES = (publish_commands, market_commands, patterns_commands)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,37 @@
+"""Shared fixtures for the pattern model's tests: two small synthetic symbols, a tiny model."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+
+def synthetic_bars(n_bars: int, seed: int, planted_p=None):
+    from dlip.market.synthetic import SyntheticMarket
+
+    return SyntheticMarket(n_bars=n_bars, seed=seed, planted_p=planted_p).bars()
+
+
+def make_dataset(n_bars: int = 1500):
+    """Two synthetic symbols on overlapping calendars, assembled in memory."""
+    from dlip.market.dataset import assemble
+    from dlip.market.sources import SymbolBars
+    from dlip.market.synthetic import SYNTHETIC_INFO
+
+    a = SymbolBars("AAA", synthetic_bars(n_bars, 1, planted_p=0.8), SYNTHETIC_INFO)
+    b = SymbolBars("BBB", synthetic_bars(n_bars - 200, 2, planted_p=0.8), SYNTHETIC_INFO)
+    b.bars["timestamp"] = b.bars["timestamp"] + pd.Timedelta(days=150)
+    return assemble([a, b])
+
+
+@pytest.fixture(scope="session")
+def small_dataset():
+    return make_dataset()
+
+
+@pytest.fixture(scope="session")
+def tiny_model(small_dataset):
+    from dlip.patterns.model import fit
+    from dlip.patterns.train import FitSettings
+
+    return fit(small_dataset, seed=0, settings=FitSettings.tiny(), progress=False)
