@@ -55,3 +55,22 @@ def small_dataset():
     b = _synthetic(2500, seed=2, symbol="BBB")
     b.bars["timestamp"] = b.bars["timestamp"] + pd.Timedelta(days=300)
     return assemble([a, b])
+
+
+def write_synthetic_csv(path: Path, symbols: int, bars: int, seed: int = 5) -> Path:
+    """One CSV of `symbols` synthetic markets (a symbol column), prices to 6 decimals."""
+    from dlip.market.synthetic import SyntheticMarket
+
+    frames = []
+    for k in range(symbols):
+        f = SyntheticMarket(n_bars=bars, seed=seed + k).bars()
+        f.insert(0, "symbol", f"S{k:03d}")
+        frames.append(f)
+    pd.concat(frames).to_csv(path, index=False, float_format="%.6f")
+    return path
+
+
+@pytest.fixture(scope="session")
+def synthetic_csv():
+    """`synthetic_csv(path, symbols, bars)` writes a many-symbol CSV and returns its path."""
+    return write_synthetic_csv

@@ -49,12 +49,13 @@ def _cmd_card(args: argparse.Namespace) -> int:
     import json
 
     from dlip.market.card import card_markdown
-    from dlip.market.dataset import read_meta
+    from dlip.market.dataset import read_meta, read_tokenizer
     from dlip.market.errors import MarketDataError
     from dlip.market.layout import CARD_JSON
 
     try:
         read_meta(args.dir)
+        read_tokenizer(args.dir)
         card = json.loads((args.dir / CARD_JSON).read_text(encoding="utf-8"))
         text = json.dumps(card, indent=2) if args.json else card_markdown(card)
     except MarketDataError as exc:

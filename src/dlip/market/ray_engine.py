@@ -21,9 +21,25 @@ def _import_ray():
     return ray
 
 
+def _reachable(address: str) -> None:
+    """Fail in seconds, with one line, where Ray itself would retry for minutes."""
+    import socket
+
+    host, _, port = address.rpartition(":")
+    try:
+        with socket.create_connection((host.removeprefix("ray://") or "127.0.0.1",
+                                       int(port)), timeout=5):
+            pass
+    except (OSError, ValueError) as exc:
+        raise MarketDataError(f"--address {address}: cannot reach a Ray head there "
+                              f"({exc})") from None
+
+
 def ray_mapper(address: str | None) -> Callable[[Callable, list[tuple]], list]:
     """A mapper for `pipeline.build_folder` that runs every item as a Ray Data row."""
     ray = _import_ray()
+    if address and address != "auto":
+        _reachable(address)
 
     def run(fn: Callable, items: list[tuple]) -> list:
         import pickle
@@ -35,6 +51,7 @@ def ray_mapper(address: str | None) -> Callable[[Callable, list[tuple]], list]:
             except (ConnectionError, RuntimeError, ValueError) as exc:
                 raise MarketDataError(f"--address {address}: cannot join the Ray cluster "
                                       f"({exc})") from None
+        ray.data.DataContext.get_current().enable_progress_bars = False
         rows = [{"i": i, "item": pickle.dumps(item)} for i, item in enumerate(items)]
 
         def apply(batch: dict) -> dict:
