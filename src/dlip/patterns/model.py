@@ -182,7 +182,7 @@ class PatternModel:
         """Write the model folder atomically (a reader sees the old model or the new one)."""
         from safetensors.torch import save_file
 
-        from dlip.market.io import atomic_directory
+        from dlip.atomic import atomic_directory
 
         with atomic_directory(Path(folder)) as tmp:
             for name, enc in self.encoders.items():
