@@ -58,10 +58,19 @@ def _alive(last_post: date, today: date) -> bool:
 
 
 def month_grid_html(days: Iterable[date], today: date, months: int = 3) -> str:
-    """An HTML calendar of the last `months` months: posted, missed, rest and future days."""
+    """An HTML calendar of the last `months` months: posted, missed, rest and future days.
+
+    A blog whose last post is older than that shows the months of its last posts instead
+    of a wall of missed days.
+    """
     posted = set(days)
     first_post = min(posted, default=today)
-    first_month = _add_months(date(today.year, today.month, 1), -(months - 1))
+    last_month = date(today.year, today.month, 1)
+    first_month = _add_months(last_month, -(months - 1))
+    last_post = max((d for d in posted if d <= today), default=None)
+    if last_post is not None and last_post < first_month:
+        last_month = date(last_post.year, last_post.month, 1)
+        first_month = _add_months(last_month, -(months - 1))
     parts = ['<div class="dlip-streak-months">']
     for i in range(months):
         month_start = _add_months(first_month, i)

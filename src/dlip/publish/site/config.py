@@ -11,8 +11,9 @@ from typing import Any
 import yaml
 
 from dlip import atomic
-from dlip.publish.project import Project
+from dlip.publish.discover.notes import GENERIC_HEADING_RE
 from dlip.publish.pages.roadmap import find_readme
+from dlip.publish.project import Project
 
 # Set by `dlip build` once the pages are generated: the hook then only sets the nav.
 READY_ENV = "DLIP_PAGES_READY"
@@ -66,6 +67,8 @@ def site_name(project: Project) -> str:
     if readme is not None:
         for line in readme.read_text(encoding="utf-8", errors="replace").splitlines():
             if line.startswith("# ") and line[2:].strip():
+                if GENERIC_HEADING_RE.match(line[2:].strip()):
+                    break  # "Check out the Video" names no site
                 return line[2:].strip()
     words = re.sub(r"[-_]+", " ", project.root.name).strip()
     return words[:1].upper() + words[1:] if words else "Learning in public"
@@ -87,8 +90,8 @@ def default_config(project: Project) -> dict[str, Any]:
         "theme": {
             "name": "material",
             "font": False,  # no request to Google Fonts: the site stays on its own origin
-            "features": ["navigation.sections", "navigation.top", "content.code.copy",
-                         "search.highlight"],
+            "features": ["navigation.sections", "navigation.indexes", "navigation.top",
+                         "content.code.copy", "search.highlight"],
             "palette": [
                 {"media": "(prefers-color-scheme: light)", "scheme": "default",
                  "primary": "indigo", "toggle": {"icon": "material/weather-night",
