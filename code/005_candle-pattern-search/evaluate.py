@@ -140,7 +140,7 @@ def learning_curves(report: dict, out: Path) -> bool:
         frame = pd.DataFrame(rows)
         x = frame["step"] if "step" in frame else np.arange(len(frame))
         for col in frame.columns:
-            if col != "step" and pd.api.types.is_numeric_dtype(frame[col]):
+            if col.endswith(("loss", "_ce", "_nca")) and pd.api.types.is_numeric_dtype(frame[col]):
                 ax.plot(x, frame[col], label=col)
         ax.set_title(name.replace("_", " "))
         ax.set_xlabel("step")
@@ -217,13 +217,18 @@ def main() -> None:
         fit_seconds = None
         if not args.baselines_only:
             model, fit_seconds = fit_model(dataset, Path(tmp) / "model")
+            print(f"model fitted: {fit_seconds:.0f} s", flush=True)
+            t_pred = time.perf_counter()
             frames.update(model_frames(model, dataset))
+            print(f"model predictions: {time.perf_counter() - t_pred:.0f} s", flush=True)
             report = dict(getattr(model, "report", {}) or {})
         for by_split in frames.values():
             for f in by_split.values():
                 check_predictions(f)
         test = {name: by_split["test"] for name, by_split in frames.items()}
+        t_compare = time.perf_counter()
         c = compare(test, m.table, m.targets, subject="model", reps=REPS, seed=SEED)
+        print(f"comparison: {time.perf_counter() - t_compare:.0f} s", flush=True)
         val = {name: score_frame(by_split["val"], m.table, m.targets)
                for name, by_split in frames.items()}
         analogs = analog_charts(model, dataset, out) if model is not None else []
@@ -348,8 +353,13 @@ def write_outputs(c, val, test, m, knn_choice, report, fit_seconds, analogs, cur
             "fit_seconds": _r(fit_seconds, 1),
         })
         for key, value in report.items():
-            if key.startswith(("pretrain_", "ngram_")) and isinstance(value, int | float):
+            if not key.startswith(("pretrain_", "ngram_")):
+                continue
+            if isinstance(value, int | float):
                 metrics[key] = _r(value)
+            elif isinstance(value, dict):  # e.g. n-gram bits per token by order
+                metrics.update({f"{key}_{k}": _r(v) for k, v in value.items()
+                                if isinstance(v, int | float)})
     update_metrics({k: v for k, v in metrics.items() if v is not None})
     print((out / "comparison.md").read_text())
 

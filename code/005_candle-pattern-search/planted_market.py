@@ -34,7 +34,7 @@ K = 10
 
 
 def main() -> None:
-    from dlip.patterns.train import fit
+    from dlip.patterns.model import fit
 
     out = results_dir()
     dataset, ends = MARKET.dataset()
@@ -70,7 +70,7 @@ def main() -> None:
         "",
         "| on the test split | fine-tuned model | raw candle-window search |",
         "| --- | ---: | ---: |",
-        f"| mean P(up) at motif occurrences | {got['p']:.3f} | {raw_p:.3f} (share of analogs up) |",
+        f"| mean P(up) at motif occurrences | {got['p']:.3f} | (no model: analogs only) |",
         f"| share of analogs' next bars up | {analog_p:.3f} | {raw_p:.3f} |",
         f"| recall@{K} of true occurrences | {recall:.3f} | {raw_recall:.3f} |",
         f"| mean P(up) on every other bar | {rest['p_up'].mean():.3f} | |",

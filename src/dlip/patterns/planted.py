@@ -42,7 +42,7 @@ class MotifMarket:
     n_bars: int = 20_000
     seed: int = 11
     planted_p: float = 0.7
-    mean_gap: int = 60  # mean bars between motif occurrences
+    mean_gap: int = 40  # mean bars between motif occurrences
     min_gap: int = 30  # no two occurrences (with their next bar) closer than this
 
     def describe(self) -> str:
