@@ -1,6 +1,10 @@
-"""What `run.json` records of a run: each step's command, status, time, memory and log, and
-where it ran (commit, Python and package versions, machine); the environment a step
-runs in, and the duration the last run took, for progress estimates.
+"""What `run.json` records of a run: each step's command, status, time, memory, log and
+interpreter (a notebook's kernel included), where it ran (commit, machine), the version of
+every installed package, a hash of every file the run wrote, the environment a step runs
+in, and the duration the last run took, for progress estimates.
+
+`environment_drift` compares the frozen versions of the packages a milestone imports with
+the versions installed now: the page says so, the results do not become stale.
 """
 
 from __future__ import annotations
@@ -8,19 +12,21 @@ from __future__ import annotations
 import json
 import os
 import platform
+import re
 import subprocess
+import sys
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from dlip import atomic
 from dlip.publish.model import Milestone, RunStep
 from dlip.publish.project import RESULTS_DIRNAME, Project
 from dlip.publish.run import freeze
 
-RECORD_FORMAT = 1
-VERSIONED_PACKAGES = ("numpy", "torch")
+RECORD_FORMAT = 2
 
 
 @dataclass
@@ -38,6 +44,7 @@ class StepResult:
     notebook: str | None = None  # the executed notebook, relative to the results folder
     error: str | None = None
     log_truncated: bool = False  # the committed log keeps head and tail; see cap_log
+    interpreter: dict[str, str] | None = None  # executable and version; a notebook's kernel
 
     def as_record(self) -> dict[str, Any]:
         record = {
@@ -57,6 +64,8 @@ class StepResult:
         }
         if self.notebook:
             record["notebook"] = self.notebook
+        if self.interpreter:
+            record["interpreter"] = self.interpreter
         return record
 
 
@@ -75,8 +84,14 @@ def run_record(
     commit: str | None,
     dirty: bool | None,
     manifest: dict[str, dict[str, str]],
+    outputs: dict[str, str] | None = None,
+    used: list[str] | None = None,
 ) -> dict[str, Any]:
-    """The `run.json` of a successful run, dated now."""
+    """The `run.json` of a successful run, dated now.
+
+    `outputs` hashes every file the run wrote (`freeze.output_hashes`); `used` names the
+    distributions the milestone's code imports, whose versions the page compares later.
+    """
     return {
         "format": RECORD_FORMAT,
         "milestone": milestone.name,
@@ -89,11 +104,73 @@ def run_record(
         "commit": commit,
         "dirty": dirty,
         "python": platform.python_version(),
-        "packages": {name: package_version(name) for name in VERSIONED_PACKAGES},
+        "packages": installed_packages(),
+        "packages_used": sorted(used or []),
         "machine": machine_info(),
         "steps": [r.as_record() for r in results],
         "manifest": manifest,
+        "outputs": dict(sorted((outputs or {}).items())),
     }
+
+
+def installed_packages() -> dict[str, str]:
+    """Name -> version of every distribution installed in this interpreter's environment."""
+    found: dict[str, str] = {}
+    for dist in metadata.distributions():
+        name = dist.metadata["Name"] if dist.metadata else None
+        if name:
+            found.setdefault(_canonical(name), dist.version)
+    return dict(sorted(found.items()))
+
+
+def distributions_of(modules: list[str]) -> list[str]:
+    """The installed distributions that provide these top-level module names."""
+    mapping = metadata.packages_distributions()
+    names = {_canonical(d) for module in modules for d in mapping.get(module, [])}
+    return sorted(names)
+
+
+def environment_drift(record: dict[str, Any]) -> list[str]:
+    """`name frozen (now X)` for each package the run imported whose installed version differs.
+
+    The Python version counts as the package `python`. Empty when the record predates this.
+    """
+    drift = []
+    frozen_python = record.get("python")
+    if isinstance(frozen_python, str) and frozen_python != platform.python_version():
+        drift.append(f"python {frozen_python} (now {platform.python_version()})")
+    packages = record.get("packages")
+    used = record.get("packages_used")
+    if not isinstance(packages, dict) or not isinstance(used, list):
+        return drift
+    for name in used:
+        if not isinstance(name, str):
+            continue
+        frozen = packages.get(name)
+        now = package_version(name)
+        if frozen != now:
+            drift.append(f"{name} {frozen or 'absent'} (now {now or 'not installed'})")
+    return drift
+
+
+def interpreter_info(executable: str | None = None) -> dict[str, str]:
+    """The interpreter a step ran in: this one unless `executable` names another."""
+    if executable is None or Path(executable) == Path(sys.executable):
+        return {"executable": sys.executable, "version": platform.python_version()}
+    try:
+        out = subprocess.run(
+            [executable, "-c", "import platform, sys; print(sys.executable); "
+             "print(platform.python_version())"],
+            capture_output=True, text=True, timeout=30, check=True,
+        )  # fmt: skip
+        exe, version = out.stdout.split()[:2]
+    except (OSError, ValueError, subprocess.SubprocessError):
+        return {"executable": executable, "version": "unknown"}
+    return {"executable": exe, "version": version}
+
+
+def _canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 def step_env(scratch: Path) -> dict[str, str]:
@@ -144,6 +221,7 @@ def git_state(project: Project, milestone: Milestone) -> tuple[str | None, bool 
 
 
 def package_version(package: str) -> str | None:
+    """The installed version of a distribution, or None."""
     try:
         return metadata.version(package)
     except metadata.PackageNotFoundError:
@@ -159,4 +237,5 @@ def machine_info() -> dict[str, Any]:
 
 
 def write_json(path: Path, data: dict[str, Any]) -> None:
-    path.write_text(json.dumps(data, indent=2, sort_keys=False) + "\n", encoding="utf-8")
+    """Write `data` as indented JSON, atomically."""
+    atomic.write_text(path, json.dumps(data, indent=2, sort_keys=False) + "\n")
