@@ -43,7 +43,7 @@ class FitSettings:
     pretrain_batch: int = 64
     pretrain_lr: float = 2e-3
     feature_hide: float = 0.5  # share of pretraining sequences without continuous context
-    finetune_steps: int = 1200
+    finetune_steps: int = 1000
     finetune_batch: int = 256
     finetune_lr: float = 1e-3
     tau: float = 0.1  # temperature of the neighbour softmax (training and analogs)

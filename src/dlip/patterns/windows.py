@@ -76,6 +76,19 @@ def context_features(table: pd.DataFrame, medians: dict[str, float]) -> np.ndarr
     return np.clip(out, -CLIP, CLIP).astype(np.float32)
 
 
+def _check_order(table: pd.DataFrame) -> None:
+    """Windows and targets read neighbouring rows: each symbol's bars must be one run,
+    in time order (as `dlip dataset build` writes them)."""
+    symbols = table["symbol"].to_numpy()
+    runs = symbols[np.r_[True, symbols[1:] != symbols[:-1]]]
+    if len(runs) != len(set(runs)):
+        raise ValueError("dataset rows are not grouped by symbol")
+    ts = pd.DatetimeIndex(table["timestamp"]).asi8
+    same = symbols[1:] == symbols[:-1]
+    if (same & (ts[1:] <= ts[:-1])).any():
+        raise ValueError("dataset rows are not in time order within a symbol")
+
+
 def window_starts(table: pd.DataFrame) -> np.ndarray:
     """Row number of each row's symbol's first bar (windows never cross symbols)."""
     symbols = table["symbol"].to_numpy()
@@ -110,6 +123,7 @@ class Prepared:
         from dlip.patterns import targets as T
 
         table = dataset.table
+        _check_order(table)
         self.table = table
         self.vocab_size = int(dataset.tokenizer.vocab_size)
         self.tokens = table["token"].to_numpy().astype(np.int64)
