@@ -204,7 +204,7 @@ def folder_page(
     listing = _listing(project, plan, node, linked)
     if listing:
         if node.readme is not None:
-            lines += ["---", "", "## In this folder", ""]
+            lines += ["---", ""]
         lines += listing
     return "\n".join(lines) + "\n"
 
