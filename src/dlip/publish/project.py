@@ -54,13 +54,29 @@ class Project:
         return self.work_dir / "docs"
 
 
-def is_inside(path: Path, folder: Path) -> bool:
-    """True when the real file (symlinks followed) lives inside `folder`.
+def outside_reason(path: Path, root: Path, where: str = "the repo") -> str | None:
+    """Why the publisher must not read or copy `path`; None when it may.
 
-    Every check that keeps the publisher from reading or copying outside the repo uses this.
+    The one rule for every path the publisher reads or copies (posts, notes, milestone
+    folders and their files, logs, results, figures, link targets): its real file, symlinks
+    followed to the end, must exist and lie inside `root` (the repo, or a folder of it).
+    Callers turn a reason into a `Problem` and skip the path; nothing here raises.
     """
     try:
-        path.resolve().relative_to(folder.resolve())
+        real = path.resolve(strict=True)
+    except FileNotFoundError:
+        if path.is_symlink():
+            return "is a link to nothing (a dangling symlink)"
+        return "does not exist"
+    except (OSError, RuntimeError) as exc:  # a symlink loop, a folder we may not read
+        return f"cannot be resolved ({getattr(exc, 'strerror', None) or exc})"
+    try:
+        real.relative_to(root.resolve())
     except ValueError:
-        return False
-    return True
+        return f"leads outside {where} (through a symlink or an absolute path)"
+    return None
+
+
+def is_inside(path: Path, folder: Path) -> bool:
+    """True when the real file (symlinks followed) exists and lives inside `folder`."""
+    return outside_reason(path, folder) is None

@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from dlip.publish.model import Post, Problem
+from dlip.publish.model import Post, Problem, refusal
 from dlip.publish.project import Project
 
 FILENAME_RE = re.compile(r"^(?P<date>\d{4}-\d{2}-\d{2})\s*-\s*(?P<title>.+)\.md$", re.IGNORECASE)
@@ -38,12 +38,21 @@ def discover_posts(project: Project) -> tuple[list[Post], list[Problem]]:
     folder = project.posts_dir
     if not folder.is_dir():
         return [], []
+    refused = refusal(folder, project.root)
+    if refused is not None:
+        return [], [refused]
     posts: list[Post] = []
     problems: list[Problem] = []
     for path in sorted(folder.iterdir()):
-        if not path.is_file() or path.suffix.lower() != ".md" or path.name.startswith("."):
+        if path.suffix.lower() != ".md" or path.name.startswith("."):
             continue
         if path.name.lower() in NOT_POSTS:
+            continue
+        refused = refusal(path, project.root)
+        if refused is not None:
+            problems.append(refused)
+            continue
+        if not path.is_file():
             continue
         post, found = read_post(path)
         problems.extend(found)

@@ -30,7 +30,7 @@ from dlip.publish.markdown import (
     markdown_lines,
 )
 from dlip.publish.model import Problem, Severity
-from dlip.publish.project import is_inside
+from dlip.publish.project import outside_reason
 
 MAX_ASSET_BYTES = 50 * 1024 * 1024  # larger files are not copied into the site
 
@@ -255,15 +255,18 @@ class LinkRewriter:
         hit = self.sitemap.lookup(joined)
         if hit is not None:
             return hit, None
+        if joined.startswith("/") or joined == ".." or joined.startswith("../"):
+            return None, "points outside the repo; refused and not copied"
         path = _case_insensitive(self.sitemap.root, joined)
         if path is None:
             return None, None
+        outside = outside_reason(path, self.sitemap.root)
+        if outside is not None:
+            return None, f"{outside}; refused and not copied"
         rel = path.relative_to(self.sitemap.root).as_posix()
         hit = self.sitemap.lookup(rel)
         if hit is not None:
             return hit, None
-        if not is_inside(path, self.sitemap.root):
-            return None, "leads outside the repo (through a link); refused and not copied"
         if any(part.startswith(".") for part in rel.split("/")):
             return None, "points into a hidden folder, which is not published"
         if path.is_dir():

@@ -18,10 +18,10 @@ from typing import Any
 from urllib.parse import quote
 
 from dlip.publish.markdown import md_text
-from dlip.publish.model import Milestone
+from dlip.publish.model import Milestone, Problem, refusal
 from dlip.publish.pages import results_md
 from dlip.publish.pages.links import page_url
-from dlip.publish.project import LOGS_DIRNAME, Project
+from dlip.publish.project import LOGS_DIRNAME, Project, outside_reason
 from dlip.publish.run import freeze
 from dlip.publish.run.logs import count_lines
 from dlip.publish.run.progress import format_duration
@@ -41,6 +41,17 @@ _SVG_ACTIVE = re.compile(
     r"<script|<foreignobject|javascript:|\son[a-z]+\s*=|<iframe|<embed|<object"
 )
 _SVG_MAX_BYTES = 20 << 20
+
+
+RESULTS_WHERE = "the milestone's results/ folder"
+
+
+def readable_result(milestone: Milestone, path: Path) -> bool:
+    """True when `path` may be read as a result: the path rule, with results/ as its root.
+
+    The page scan reports what is refused; the results block only leaves it out.
+    """
+    return outside_reason(path, milestone.results_dir, RESULTS_WHERE) is None
 
 
 def read_metrics(milestone: Milestone) -> dict[str, Any]:
@@ -81,6 +92,7 @@ def results_markdown(
     results_url: str,
     rewrite: results_md.Rewrite | None = None,
     stale: Mapping[str, str | None] | None = None,
+    problems: list[Problem] | None = None,
 ) -> str:
     """The results section of a milestone page; `results_url` is where results/ is published.
 
@@ -112,7 +124,8 @@ def results_markdown(
     figures = _figures(milestone, url)
     if figures:
         parts.append("### Figures\n\n" + "\n\n".join(figures))
-    outputs = [_step_output(milestone, step, url) for step in record.get("steps") or []]
+    outputs = [_step_output(milestone, step, url, problems)
+               for step in record.get("steps") or [] if isinstance(step, dict)]
     outputs = [o for o in outputs if o]
     if outputs:
         parts.append("### Output\n\n" + "\n\n".join(outputs))
@@ -160,6 +173,7 @@ def _figures(milestone: Milestone, url: str) -> list[str]:
         p
         for p in results.rglob("*")
         if p.suffix.lower() in FIGURE_SUFFIXES
+        and readable_result(milestone, p)
         and p.is_file()
         and p.relative_to(results).parts[0] != LOGS_DIRNAME
     )
@@ -190,12 +204,17 @@ def is_safe_figure(path: Path) -> bool:
     return len(text) <= _SVG_MAX_BYTES and _SVG_ACTIVE.search(text) is None
 
 
-def _step_output(milestone: Milestone, step: dict[str, Any], url: str) -> str:
+def _step_output(milestone: Milestone, step: dict[str, Any], url: str,
+                 problems: list[Problem] | None = None) -> str:
     log_rel = step.get("log")
-    if not isinstance(log_rel, str) or ".." in Path(log_rel).parts:
+    if not isinstance(log_rel, str) or not log_rel.strip():
         return ""
     log = milestone.results_dir / log_rel
-    if not log.is_file():
+    refused = refusal(log, milestone.results_dir, where=RESULTS_WHERE)
+    if refused is not None and problems is not None and (log.exists() or log.is_symlink()):
+        problems.append(Problem(milestone.results_dir / freeze.RUN_RECORD,
+                                f"step log {log_rel!r} {refused.reason}", refused=True))
+    if refused is not None or not log.is_file():
         return ""
     command = " ".join(str(c) for c in step.get("command") or [step.get("path", "")])
     total = step.get("output_lines")
@@ -277,7 +296,7 @@ def _pre(lines: list[str]) -> str:
 
 def _load_metrics(milestone: Milestone) -> tuple[dict[str, Any], str | None]:
     path = milestone.results_dir / METRICS_FILE
-    if not path.is_file():
+    if not readable_result(milestone, path) or not path.is_file():
         return {}, None
     try:
         data = json.loads(path.read_text(encoding="utf-8"))

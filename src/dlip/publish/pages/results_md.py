@@ -15,7 +15,7 @@ from pathlib import Path
 
 from dlip.publish.markdown import escape_md, markdown_lines, outside_code_spans
 from dlip.publish.model import Milestone
-from dlip.publish.project import LOGS_DIRNAME
+from dlip.publish.project import LOGS_DIRNAME, outside_reason
 
 MAX_EMBED_BYTES = 256 * 1024  # larger files are named, not shown
 DEMOTE_BY = 2  # `# Title` in the file becomes `### Title` under the page's `## Results`
@@ -34,7 +34,8 @@ def markdown_files(milestone: Milestone) -> list[Path]:
         return []
     return sorted(
         p for p in results.rglob("*.md")
-        if p.is_file() and p.relative_to(results).parts[0] != LOGS_DIRNAME
+        if outside_reason(p, results) is None and p.is_file()
+        and p.relative_to(results).parts[0] != LOGS_DIRNAME
     )
 
 
