@@ -3,7 +3,8 @@
 Bit-exact float hashing is not portable: `log`, `exp` and filters differ in the last bit
 between CPUs and numpy builds, so the hash hashes a canonical form instead:
 
-- integers, booleans, text and timestamps (int64 nanoseconds) exactly;
+- integers, booleans and timestamps (int64 nanoseconds, UTC) exactly; text as codes
+  of its words in order of first appearance, and the words;
 - positive magnitudes (prices, volume, the volatility scale) as round(log2(x) * 2**20),
   a relative precision of about 6.6e-7 (six significant digits);
 - every other float (features, returns, z-scores) as round(x * 2**20), an absolute
@@ -29,14 +30,14 @@ MAGNITUDES = ("open", "high", "low", "close", "volume", "scale")
 _NAN, _POS_INF, _NEG_INF, _ZERO = (np.iinfo(np.int64).min + k for k in range(4))
 
 
-def _kind(col: pd.Series) -> str:
-    if isinstance(col.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_any_dtype(col):
+def _kind(values: np.ndarray) -> str:
+    if values.dtype.kind == "M":
         return "time"
-    if pd.api.types.is_bool_dtype(col):
+    if values.dtype.kind == "b":
         return "bool"
-    if pd.api.types.is_integer_dtype(col):
+    if values.dtype.kind in "iu":
         return "int"
-    if pd.api.types.is_float_dtype(col):
+    if values.dtype.kind == "f":
         return "float"
     return "text"
 
@@ -60,40 +61,60 @@ def canonical_floats(x: np.ndarray, magnitude: bool) -> np.ndarray:
     return out
 
 
-def canonical_bytes(name: str, col: pd.Series) -> tuple[str, bytes]:
-    """(kind, bytes) of one column in canonical form."""
-    kind = _kind(col)
-    if kind == "time":
-        values = col.to_numpy()
-        if isinstance(col.dtype, pd.DatetimeTZDtype):
-            values = col.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy()
-        return kind, values.astype("datetime64[ns]").astype(np.int64).tobytes()
-    if kind in ("bool", "int"):
-        return kind, col.to_numpy().astype(np.int64).tobytes()
-    if kind == "float":
-        return kind, canonical_floats(col.to_numpy(), name in MAGNITUDES).tobytes()
-    return kind, "\0".join(col.astype(str)).encode() + b"\0"
+def column_values(col: pd.Series) -> np.ndarray:
+    """A frame's column as the numpy array the hash reads (time zones to UTC)."""
+    if isinstance(col.dtype, pd.DatetimeTZDtype):
+        col = col.dt.tz_convert("UTC").dt.tz_localize(None)
+    if pd.api.types.is_datetime64_any_dtype(col):
+        return col.to_numpy().astype("datetime64[ns]")
+    values = col.to_numpy()
+    return values if values.dtype.kind in "biufM" else values.astype(object)
 
 
 class PartitionHasher:
-    """The digest of one symbol's rows, fed in pieces (the pieces do not matter)."""
+    """The digest of one symbol's rows, fed in pieces (the pieces do not matter).
+
+    Text is hashed as codes of a dictionary built in order of first appearance, and the
+    dictionary itself at the end, so text costs no more than integers.
+    """
 
     def __init__(self) -> None:
         self._columns: dict[str, tuple[str, hashlib._Hash]] = {}
+        self._words: dict[str, dict[str, int]] = {}
         self.rows = 0
 
-    def update(self, frame: pd.DataFrame) -> None:
-        for name in frame.columns:
-            kind, data = canonical_bytes(name, frame[name])
+    def _bytes(self, name: str, kind: str, values: np.ndarray) -> bytes:
+        if kind == "time":
+            return values.astype("datetime64[ns]").astype(np.int64).tobytes()
+        if kind in ("bool", "int"):
+            return values.astype(np.int64).tobytes()
+        if kind == "float":
+            return canonical_floats(values, name in MAGNITUDES).tobytes()
+        codes, uniques = pd.factorize(values.astype(str), sort=False)
+        words = self._words.setdefault(name, {})
+        mapping = np.array([words.setdefault(w, len(words)) for w in uniques], dtype=np.int64)
+        return mapping[codes].tobytes() if len(codes) else b""
+
+    def update_arrays(self, columns: dict[str, np.ndarray]) -> None:
+        """Add rows given as numpy arrays (datetime64 for time, UTC where aware)."""
+        n = 0
+        for name, values in columns.items():
+            kind = _kind(values)
             if name not in self._columns:
                 self._columns[name] = (kind, hashlib.sha256())
-            self._columns[name][1].update(data)
-        self.rows += len(frame)
+            self._columns[name][1].update(self._bytes(name, kind, values))
+            n = len(values)
+        self.rows += n
+
+    def update(self, frame: pd.DataFrame) -> None:
+        """Add the rows of a frame."""
+        self.update_arrays({name: column_values(frame[name]) for name in frame.columns})
 
     def hexdigest(self) -> str:
         h = hashlib.sha256()
         for name, (kind, col) in self._columns.items():
-            h.update(f"{name}:{kind}:{col.hexdigest()}\n".encode())
+            words = "\0".join(self._words.get(name, {}))
+            h.update(f"{name}:{kind}:{col.hexdigest()}:{words}\n".encode())
         return h.hexdigest()
 
 

@@ -42,36 +42,49 @@ class CardStats:
         self.counts = np.zeros(VOCAB_SIZE, dtype=np.int64)
         self.balance = {s: np.zeros(5, dtype=np.int64) for s in SPLITS}  # n, up, r0, r1, r2
 
-    def add(self, piece: pd.DataFrame) -> None:
-        sym = str(piece["symbol"].iloc[0])
+    def add(self, piece) -> None:
+        """Add consecutive rows of one symbol (a frame, or a dict of numpy columns)."""
+        col = {k: np.asarray(piece[k]) for k in ("symbol", "valid", "gap_masked", "split",
+                                                 "token", "target_in_split", "position",
+                                                 "next_direction", "next_range_bucket")}
         ts = piece["timestamp"]
-        row = self.symbols.setdefault(sym, {"symbol": sym, "bars": 0, "first": ts.iloc[0],
+        if isinstance(ts, pd.Series) and isinstance(ts.dtype, pd.DatetimeTZDtype):
+            ts = ts.dt.tz_convert("UTC").dt.tz_localize(None)
+        ts = np.asarray(ts).astype("datetime64[ns]")
+        sym = str(col["symbol"][0])
+        row = self.symbols.setdefault(sym, {"symbol": sym, "bars": 0, "first": ts[0],
                                             "last": None, "gap_masked_bars": 0,
                                             "gap_masked_last": None, "warmup_bars": 0})
-        row["bars"] += len(piece)
-        row["last"] = ts.iloc[-1]
-        valid = piece["valid"].to_numpy()
-        masked = piece["gap_masked"].to_numpy() & valid
+        row["bars"] += len(ts)
+        row["last"] = ts[-1]
+        valid = col["valid"]
+        masked = col["gap_masked"] & valid
         row["gap_masked_bars"] += int(masked.sum())
         if masked.any():
             row["gap_masked_last"] = ts[masked].max()
         row["warmup_bars"] += int((~valid).sum())
-        split = piece["split"].to_numpy()
+        split = col["split"]
         for s in (*SPLITS, "embargo"):
             part = ts[split == s]
             row[f"{s}_bars"] = row.get(f"{s}_bars", 0) + len(part)
             if len(part):
                 row.setdefault(f"{s}_first", part.min())
                 row[f"{s}_last"] = part.max()
-        tokens = piece["token"].to_numpy()
+        tokens = col["token"]
         train = (split == "train") & (tokens >= 0)
         self.counts += np.bincount(tokens[train], minlength=VOCAB_SIZE)
-        ok = piece["target_in_split"].to_numpy() & (piece["position"].to_numpy() >= self.warmup)
-        d = piece["next_direction"].to_numpy()
-        r = piece["next_range_bucket"].to_numpy()
+        ok = col["target_in_split"] & (col["position"] >= self.warmup)
+        d, r = col["next_direction"], col["next_range_bucket"]
         for s in SPLITS:
             ex = ok & (split == s)
             self.balance[s] += [ex.sum(), d[ex].sum(), *((r[ex] == k).sum() for k in range(3))]
+
+    def merge(self, other: CardStats) -> None:
+        """Add another CardStats of other symbols (partitions built apart)."""
+        self.symbols.update(other.symbols)
+        self.counts += other.counts
+        for s in SPLITS:
+            self.balance[s] += other.balance[s]
 
     def symbol_rows(self) -> list[dict]:
         out = []

@@ -95,7 +95,7 @@ def write_dataset(
     from dlip.market.card import card_from_stats, card_markdown
     from dlip.market.io import atomic_directory, check_out
     from dlip.market.readers import BATCH_ROWS
-    from dlip.market.summary import summarize
+    from dlip.market.summary import COLUMNS as RECON_COLUMNS
 
     out = Path(out)
     check_out(out, [s for s in specs if isinstance(s, str)])
@@ -113,9 +113,9 @@ def write_dataset(
         tokenizer_dict = meta.pop("tokenizer")
         tokenizer = CandleTokenizer.from_dict(tokenizer_dict)
         meta["inputs"] = [s if isinstance(s, str) else s.symbol for s in specs]
-        stats, recon = summarize(lambda: iter_partitions(tmp, meta=meta), tokenizer,
-                                 settings.features.warmup)
-        meta["reconstruction_error"] = recon
+        stats, recon = meta.pop("_card_stats"), meta.pop("_reconstruction")
+        meta["reconstruction_error"] = recon.finish(tokenizer, lambda: iter_partitions(
+            tmp, columns=RECON_COLUMNS, meta=meta, arrays=True))
         card = card_from_stats(stats, meta, tokenizer_dict)
         _write_json(tmp / META_FILE, meta)
         _write_json(tmp / TOKENIZER_FILE, tokenizer_dict)
@@ -203,11 +203,12 @@ def _typed(frame: pd.DataFrame) -> pd.DataFrame:
 
 def iter_partitions(
     folder: Path, columns: list[str] | None = None, batch_rows: int | None = 1 << 19,
-    meta: dict | None = None,
+    meta: dict | None = None, arrays: bool = False,
 ) -> Iterator[pd.DataFrame]:
     """The table in row batches of one symbol each, in table order (bounded memory).
 
-    `batch_rows=None` gives one frame per symbol (a symbol must then fit in memory).
+    `batch_rows=None` gives one frame per symbol (a symbol must then fit in memory);
+    `arrays=True` gives dicts of numpy arrays instead of frames (faster).
     """
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -227,7 +228,11 @@ def iter_partitions(
                 yield _typed(f.read(columns=columns).to_pandas())
                 continue
             for batch in f.iter_batches(batch_size=batch_rows, columns=columns):
-                yield _typed(batch.to_pandas())
+                if arrays:
+                    yield {name: batch.column(name).to_numpy(zero_copy_only=False)
+                           for name in batch.schema.names}
+                else:
+                    yield _typed(batch.to_pandas())
         except (pa.ArrowException, OSError) as exc:
             raise _broken(folder, f"broken partition {part['file']} ({exc})") from None
 

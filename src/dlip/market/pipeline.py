@@ -44,19 +44,27 @@ FEAT_COLUMNS = ("timestamp", "position", "open", "high", "low", "close", "volume
 
 # --- step 1: stage --------------------------------------------------------------------
 
-def _write_piece(path: Path, frame: pd.DataFrame) -> None:
+Cols = dict[str, np.ndarray]  # one piece of one symbol: equal-length numpy columns
+
+
+def _write_piece(path: Path, cols: Cols) -> None:
     import pyarrow as pa
     import pyarrow.feather as feather
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    feather.write_feather(pa.Table.from_pandas(frame, preserve_index=False), path,
+    feather.write_feather(pa.table({k: pa.array(v) for k, v in cols.items()}), path,
                           compression="uncompressed")
 
 
-def _read_piece(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
+def _read_piece(path: Path, columns: list[str] | None = None) -> Cols:
     import pyarrow.feather as feather
 
-    return feather.read_table(path, columns=columns, memory_map=False).to_pandas()
+    table = feather.read_table(path, columns=columns, memory_map=True)
+    return {name: table.column(name).to_numpy() for name in table.column_names}
+
+
+def _take(cols: Cols, rows: slice) -> Cols:
+    return {k: v[rows] for k, v in cols.items()}
 
 
 def _pieces(folder: Path) -> list[Path]:
@@ -109,8 +117,11 @@ def _exact_problems(path: Path) -> list[Problem] | None:
 class Stage:
     """Step 1's result: symbols in table order, their pieces, sources and calendar."""
 
-    def __init__(self, work: Path) -> None:
+    def __init__(self, work: Path, settings: BuildSettings | None = None) -> None:
+        """With `settings`, step 2 runs here as pieces arrive (the embedded path)."""
         self.work = work
+        self.settings = settings
+        self.featurizers: dict[int, SymbolFeaturizer] = {}
         self.symbols: list[str] = []
         self.index: dict[str, int] = {}
         self.owner: dict[str, SourceRun] = {}
@@ -129,15 +140,20 @@ class Stage:
             self.rows.append(0)
         i = self.index[symbol]
         ts = bars["timestamp"]
-        if not pd.api.types.is_integer_dtype(ts):
-            ts = pd.Series(_ns(ts))
-        frame = bars.assign(timestamp=ts.to_numpy(np.int64))[["timestamp", *layout.COLUMNS[3:8]]]
-        for a in range(0, len(frame), batch_rows):
-            chunk = frame.iloc[a:a + batch_rows]
-            _write_piece(self.work / "raw" / f"{i:06d}" / f"{self.counts[i]:06d}.arrow", chunk)
+        ts = ts.to_numpy(np.int64) if pd.api.types.is_integer_dtype(ts) else _ns(ts)
+        cols = {"timestamp": ts, **{k: bars[k].to_numpy(float) for k in layout.COLUMNS[3:8]}}
+        for a in range(0, len(ts), batch_rows):
+            chunk = _take(cols, slice(a, a + batch_rows))
+            if self.settings is not None:
+                if i not in self.featurizers:
+                    self.featurizers[i] = SymbolFeaturizer(self.work, i, self.settings)
+                self.featurizers[i].push(chunk)
+            else:
+                _write_piece(self.work / "raw" / f"{i:06d}" / f"{self.counts[i]:06d}.arrow",
+                             chunk)
             self.counts[i] += 1
-            self.rows[i] += len(chunk)
-            self._calendar.append(np.unique(chunk["timestamp"].to_numpy()))
+            self.rows[i] += len(chunk["timestamp"])
+            self._calendar.append(np.unique(chunk["timestamp"]))
 
     def calendar(self) -> np.ndarray:
         if not self._calendar:
@@ -152,12 +168,16 @@ def _ns(ts: pd.Series) -> np.ndarray:
 
 
 def stage(
-    specs: list[str | SymbolBars], repair: bool, work: Path, batch_rows: int = BATCH_ROWS
+    specs: list[str | SymbolBars], repair: bool, work: Path, batch_rows: int = BATCH_ROWS,
+    settings: BuildSettings | None = None,
 ) -> Stage:
-    """Step 1: every source read, checked and staged; all problems of all sources at once."""
+    """Step 1: every source read, checked and staged; all problems of all sources at once.
+
+    With `settings`, step 2 (features) runs here too, as each piece arrives.
+    """
     if not specs:
         raise MarketDataError("no sources given")
-    st = Stage(work)
+    st = Stage(work, settings)
     problems: list[Problem] = []
     hidden = 0
 
@@ -209,61 +229,73 @@ def stage(
     if not st.symbols:
         raise MarketDataError("no sources given")
     st.aware = any(z != "naive" for r in st.runs for z in r.zones.values())
+    for featurizer in st.featurizers.values():
+        featurizer.finish()
     return st
 
 
 # --- step 2: featurize ------------------------------------------------------------------
 
-def _with_targets(f: pd.DataFrame) -> pd.DataFrame:
+def _with_targets(f: Cols) -> Cols:
     """Target inputs of every row of f from the rows after it (NaN where there are none)."""
-    n = len(f)
-    c = f["close"].to_numpy()
+    n = len(f["close"])
+    c = f["close"]
     nxt = np.full(n, np.nan)
     nxt[:-1] = np.log(c[1:] / c[:-1])
     next_scale = np.full(n, np.nan)
-    next_scale[:-1] = f["scale"].to_numpy()[1:]
+    next_scale[:-1] = f["scale"][1:]
     rng = np.full(n, np.nan)
-    rng[:-1] = np.log(f["high"].to_numpy()[1:] / f["low"].to_numpy()[1:])
+    rng[:-1] = np.log(f["high"][1:] / f["low"][1:])
     fwd = np.full(n, np.nan)
     fwd[:-HORIZON] = np.log(c[HORIZON:] / c[:-HORIZON])
     ahead = np.full(n, NO_FUTURE, dtype=np.int64)
-    ahead[:-HORIZON] = f["timestamp"].to_numpy()[HORIZON:]
-    return f.assign(next_return=nxt, next_return_z=nxt / next_scale,
-                    next_range_z=rng / next_scale, fwd_return_5=fwd, ts_ahead=ahead)
+    ahead[:-HORIZON] = f["timestamp"][HORIZON:]
+    return f | {"next_return": nxt, "next_return_z": nxt / next_scale,
+                "next_range_z": rng / next_scale, "fwd_return_5": fwd, "ts_ahead": ahead}
+
+
+class SymbolFeaturizer:
+    """Step 2 for one symbol, piece by piece: rows wait for HORIZON more before leaving."""
+
+    def __init__(self, work: Path, index: int, settings: BuildSettings) -> None:
+        self.stream = FeatureStream(settings.features)
+        self.out_dir = work / "feat" / f"{index:06d}"
+        self.held: Cols | None = None
+        self.written = 0
+
+    def _emit(self, cols: Cols) -> None:
+        if len(cols["timestamp"]):
+            _write_piece(self.out_dir / f"{self.written:06d}.arrow",
+                         {k: cols[k] for k in FEAT_COLUMNS})
+            self.written += 1
+
+    def push(self, raw: Cols) -> None:
+        n = len(raw["timestamp"])
+        feats = self.stream.push(*(raw[k] for k in ("open", "high", "low", "close")))
+        start = self.stream.position - n
+        frame = raw | {"position": np.arange(start, start + n, dtype=np.int64)} | feats
+        if self.held is not None:
+            frame = {k: np.concatenate([self.held[k], frame[k]]) for k in frame}
+        self._emit(_take(_with_targets(frame), slice(None, -HORIZON)))
+        self.held = _take(frame, slice(-HORIZON, None))
+
+    def finish(self) -> int:
+        if self.held is not None:
+            self._emit(_with_targets(self.held))
+        return self.written
 
 
 def featurize(work: str, index: int, settings: BuildSettings) -> int:
-    """Step 2 for one symbol: features with carried state; rows wait for HORIZON more."""
-    work_path = Path(work)
-    stream = FeatureStream(settings.features)
-    held: pd.DataFrame | None = None
-    out_dir = work_path / "feat" / f"{index:06d}"
-    written = 0
-
-    def emit(frame: pd.DataFrame) -> None:
-        nonlocal written
-        if len(frame):
-            _write_piece(out_dir / f"{written:06d}.arrow", frame[list(FEAT_COLUMNS)])
-            written += 1
-
-    for path in _pieces(work_path / "raw" / f"{index:06d}"):
-        raw = _read_piece(path)
-        feats = stream.push(*(raw[k].to_numpy() for k in ("open", "high", "low", "close")))
-        start = stream.position - len(raw)
-        frame = raw.assign(position=np.arange(start, start + len(raw)), **feats)
-        if held is not None:
-            frame = pd.concat([held, frame], ignore_index=True)
-        done = _with_targets(frame)
-        emit(done.iloc[:-HORIZON])
-        held = frame.iloc[-HORIZON:].reset_index(drop=True)
-    if held is not None:
-        emit(_with_targets(held))
-    return written
+    """Step 2 for one staged symbol (the engine path: raw pieces were written by step 1)."""
+    featurizer = SymbolFeaturizer(Path(work), index, settings)
+    for path in _pieces(Path(work) / "raw" / f"{index:06d}"):
+        featurizer.push(_read_piece(path))
+    return featurizer.finish()
 
 
 # --- step 3: fit --------------------------------------------------------------------------
 
-def _read_feat(work: Path, index: int, columns: list[str]) -> Iterator[pd.DataFrame]:
+def _read_feat(work: Path, index: int, columns: list[str]) -> Iterator[Cols]:
     for path in _pieces(work / "feat" / f"{index:06d}"):
         yield _read_piece(path, columns)
 
@@ -300,29 +332,24 @@ def fit(work: Path, n_symbols: int, calendar: np.ndarray, settings: BuildSetting
                               f"timestamps, the train/val/test split with a {s.embargo}-date "
                               f"embargo needs at least about {need}") from None
     cuts_ns = _cuts_ns(cuts)
-    parts: dict[str, list[np.ndarray]] = {k: [] for k in (*FEATURES, "rz", "gz")}
+    names = [*FEATURES, "next_return_z", "next_range_z"]
+    parts: dict[str, list[np.ndarray]] = {k: [] for k in names}
     for i in range(n_symbols):
-        for f in _read_feat(work, i, ["timestamp", "valid", *FEATURES]):
-            train = (f["timestamp"].to_numpy() < cuts_ns[0]) & f["valid"].to_numpy()
+        for f in _read_feat(work, i, ["timestamp", "valid", "ts_ahead", *names]):
+            train = (f["timestamp"] < cuts_ns[0]) & f["valid"]
             for k in FEATURES:
-                parts[k].append(f[k].to_numpy()[train])
-    feats = {k: np.concatenate(parts[k]) if parts[k] else np.empty(0) for k in FEATURES}
+                parts[k].append(f[k][train])
+            example = train & (split_codes(f["ts_ahead"], cuts_ns) == 0)
+            for k in ("next_return_z", "next_range_z"):
+                parts[k].append(f[k][example])
+    feats = {k: np.concatenate(parts.pop(k)) if parts[k] else np.empty(0) for k in FEATURES}
     try:
         tokenizer = CandleTokenizer.fit(feats, np.ones(len(feats["body"]), dtype=bool))
     except ValueError:
         raise MarketDataError("too few rows for the splits: no training bar is past the "
                               f"{settings.features.warmup}-bar warm-up") from None
-    del feats, parts
-    rz, gz = [], []
-    for i in range(n_symbols):
-        for f in _read_feat(work, i, ["timestamp", "valid", "ts_ahead", "next_return_z",
-                                      "next_range_z"]):
-            ts = f["timestamp"].to_numpy()
-            ex = (ts < cuts_ns[0]) & f["valid"].to_numpy()
-            ex &= split_codes(f["ts_ahead"].to_numpy(), cuts_ns) == 0
-            rz.append(f["next_return_z"].to_numpy()[ex])
-            gz.append(f["next_range_z"].to_numpy()[ex])
-    rz_all, gz_all = np.concatenate(rz), np.concatenate(gz)
+    del feats
+    rz_all, gz_all = (np.concatenate(parts.pop(k)) for k in ("next_return_z", "next_range_z"))
     if not len(rz_all):
         raise MarketDataError("too few rows for the splits: no training example has its "
                               f"{HORIZON} target bars inside the training period")
@@ -338,64 +365,78 @@ def _bucket(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
     return np.where(np.isfinite(values), out, -1).astype(np.int8)
 
 
-def tokenize(work: str, out: str, index: int, symbol: str, plan: dict) -> tuple[str, int, str]:
-    """Step 4 for one symbol: its Parquet partition; returns (symbol, rows, digest)."""
+def tokenize(work: str, out: str, index: int, symbol: str, plan: dict) -> tuple:
+    """Step 4 for one symbol: its Parquet partition.
+
+    Returns (symbol, rows, digest, card stats, reconstruction sums) for the driver to merge.
+    """
     import pyarrow as pa
     import pyarrow.parquet as pq
+
+    from dlip.market.card import CardStats
+    from dlip.market.summary import Reconstruction
 
     tokenizer = CandleTokenizer.from_dict(plan["tokenizer"])
     cuts_ns = np.asarray(plan["cuts_ns"], dtype=np.int64)
     return_edges = np.asarray(plan["return_edges"])
     range_edges = np.asarray(plan["range_edges"])
     hasher = PartitionHasher()
+    stats = CardStats(plan["warmup"])
+    recon = Reconstruction()
     path = Path(out) / layout.partition_file(index)
     path.parent.mkdir(parents=True, exist_ok=True)
     writer = None
+    zone = "UTC" if plan["aware"] else None
     try:
         for f in _read_feat(Path(work), index, list(FEAT_COLUMNS)):
-            table = _tokenized(f, symbol, tokenizer, cuts_ns, return_edges, range_edges,
-                               plan["aware"])
-            hasher.update(table)
-            arrow = pa.Table.from_pandas(table, preserve_index=False)
+            cols = _tokenized(f, symbol, tokenizer, cuts_ns, return_edges, range_edges)
+            split_code = cols.pop("_split_code")
+            hasher.update_arrays(cols)
+            stats.add(cols)
+            recon.add(tokenizer, cols)
+            n = len(cols["token"])
+            arrays = {k: pa.array(v) for k, v in cols.items() if k not in
+                      ("symbol", "split", "timestamp")}
+            arrays["symbol"] = pa.DictionaryArray.from_arrays(
+                pa.array(np.zeros(n, np.int32)), pa.array([symbol]))
+            arrays["split"] = pa.DictionaryArray.from_arrays(
+                pa.array(split_code.astype(np.int32)), pa.array(SPLIT_NAMES))
+            arrays["timestamp"] = pa.array(cols["timestamp"], pa.timestamp("ns", tz=zone))
+            arrow = pa.table({k: arrays[k] for k in layout.COLUMNS})
             if writer is None:
-                writer = pq.ParquetWriter(path, arrow.schema)
+                writer = pq.ParquetWriter(path, arrow.schema, use_dictionary=["symbol", "split"],
+                                          write_statistics=["timestamp", "position"])
             writer.write_table(arrow)
     finally:
         if writer is not None:
             writer.close()
-    return symbol, hasher.rows, hasher.hexdigest()
+    return symbol, hasher.rows, hasher.hexdigest(), stats, recon
 
 
-def _tokenized(f: pd.DataFrame, symbol: str, tokenizer: CandleTokenizer, cuts_ns: np.ndarray,
-               return_edges: np.ndarray, range_edges: np.ndarray, aware: bool) -> pd.DataFrame:
-    ts = f["timestamp"].to_numpy()
-    code = split_codes(ts, cuts_ns)
-    ahead = split_codes(f["ts_ahead"].to_numpy(), cuts_ns)
-    target_in_split = (ahead == code) & (code != 3)
-    feats = {k: f[k].to_numpy() for k in (*FEATURES, "valid")}
-    nxt = f["next_return"].to_numpy()
-    direction = np.where(np.isfinite(nxt), (nxt > 0).astype(np.int8), -1).astype(np.int8)
-    stamps = pd.Series(ts.astype("datetime64[ns]"))
-    if aware:
-        stamps = stamps.dt.tz_localize("UTC")
-    n = len(f)
-    return pd.DataFrame({
+def _tokenized(f: Cols, symbol: str, tokenizer: CandleTokenizer, cuts_ns: np.ndarray,
+               return_edges: np.ndarray, range_edges: np.ndarray) -> Cols:
+    """The table's columns for one piece (timestamps as UTC-or-naive datetime64)."""
+    code = split_codes(f["timestamp"], cuts_ns)
+    ahead = split_codes(f["ts_ahead"], cuts_ns)
+    nxt = f["next_return"]
+    n = len(nxt)
+    return {
         "symbol": np.full(n, symbol, dtype=object),
-        "timestamp": stamps,
-        "position": f["position"].to_numpy(np.int64),
-        **{k: f[k].to_numpy(float) for k in ("open", "high", "low", "close", "volume",
-                                              "scale", *FEATURES)},
-        "gap_masked": f["gap_masked"].to_numpy(bool),
-        "valid": f["valid"].to_numpy(bool),
-        "token": tokenizer.encode(feats),
+        "timestamp": f["timestamp"].astype("datetime64[ns]"),
+        "position": f["position"].astype(np.int64),
+        **{k: f[k] for k in ("open", "high", "low", "close", "volume", "scale", *FEATURES)},
+        "gap_masked": f["gap_masked"].astype(bool),
+        "valid": f["valid"].astype(bool),
+        "token": tokenizer.encode({k: f[k] for k in (*FEATURES, "valid")}),
         "split": SPLIT_NAMES[code],
-        "target_in_split": target_in_split,
-        "next_direction": direction,
-        "next_return_bucket": _bucket(f["next_return_z"].to_numpy(), return_edges),
-        "next_range_bucket": _bucket(f["next_range_z"].to_numpy(), range_edges),
+        "target_in_split": (ahead == code) & (code != 3),
+        "next_direction": np.where(np.isfinite(nxt), (nxt > 0).astype(np.int8),
+                                   -1).astype(np.int8),
+        "next_return_bucket": _bucket(f["next_return_z"], return_edges),
+        "next_range_bucket": _bucket(f["next_range_z"], range_edges),
         "next_return": nxt,
-        "fwd_return_5": f["fwd_return_5"].to_numpy(),
-    })
+        "fwd_return_5": f["fwd_return_5"],
+    } | {"_split_code": code}
 
 
 # --- the whole build ------------------------------------------------------------------
@@ -411,15 +452,20 @@ def embedded_map(fn: Callable, items: list[tuple]) -> list:
 def build_folder(specs: list[str | SymbolBars], tmp: Path, *, repair: bool = False,
                  settings: BuildSettings = DEFAULT_SETTINGS, mapper: Mapper = embedded_map,
                  batch_rows: int = BATCH_ROWS) -> dict:
-    """Steps 1-4 into the (empty, temporary) folder `tmp`; returns the meta (no card yet)."""
+    """Steps 1-4 into the (empty, temporary) folder `tmp`; returns the meta (no card yet).
+
+    The meta's `_card_stats` and `_reconstruction` are for the caller to finish and drop.
+    """
     work = tmp / ".work"
-    st = stage(specs, repair, work, batch_rows)
+    here = mapper is embedded_map  # features while reading: no raw pieces to write
+    st = stage(specs, repair, work, batch_rows, settings if here else None)
     n = len(st.symbols)
-    mapper(featurize, [(str(work), i, settings) for i in range(n)])
+    if not here:
+        mapper(featurize, [(str(work), i, settings) for i in range(n)])
     cuts, tokenizer, return_edges, range_edges = fit(work, n, st.calendar(), settings)
     plan = {"tokenizer": tokenizer.to_dict(), "cuts_ns": _cuts_ns(cuts).tolist(),
             "return_edges": return_edges.tolist(), "range_edges": range_edges.tolist(),
-            "aware": st.aware}
+            "aware": st.aware, "warmup": settings.features.warmup}
     results = mapper(tokenize, [(str(work), str(tmp), i, s, plan)
                                 for i, s in enumerate(st.symbols)])
     shutil.rmtree(work, ignore_errors=True)
@@ -427,7 +473,11 @@ def build_folder(specs: list[str | SymbolBars], tmp: Path, *, repair: bool = Fal
         cuts = splits_mod.Cuts(*(pd.Timestamp(x).tz_localize("UTC") for x in
                                  (cuts.train_end, cuts.val_start, cuts.val_end, cuts.test_start)))
     partitions = [{"symbol": s, "file": layout.partition_file(i), "rows": rows, "digest": d}
-                  for i, (s, rows, d) in enumerate(results)]
+                  for i, (s, rows, d, _, _) in enumerate(results)]
+    stats, recon = results[0][3], results[0][4]
+    for r in results[1:]:
+        stats.merge(r[3])
+        recon.merge(r[4])
     zones = {s: r.zones[s] for r in st.runs for s in r.symbols}
     return {
         "format": layout.FORMAT,
@@ -446,4 +496,6 @@ def build_folder(specs: list[str | SymbolBars], tmp: Path, *, repair: bool = Fal
         "partitions": partitions,
         "content_hash": combine((p["symbol"], p["rows"], p["digest"]) for p in partitions),
         "tokenizer": tokenizer.to_dict(),
+        "_card_stats": stats,
+        "_reconstruction": recon,
     }
