@@ -23,7 +23,7 @@ def test_clean_repo_passes_with_a_summary(tmp_path: Path) -> None:
     result = dlip("check", "--repo", str(make_repo(tmp_path)))
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == (
-        "dlip check: 2 posts, 2 milestones, 1 note: 0 errors, 0 warnings")
+        "dlip check: 2 posts from daily-blog/, 2 milestones, 1 note: 0 errors, 0 warnings")
 
 
 def test_broken_links_in_milestone_readmes_and_notes_are_errors(tmp_path: Path) -> None:
@@ -38,4 +38,5 @@ def test_broken_links_in_milestone_readmes_and_notes_are_errors(tmp_path: Path) 
     assert any("code/001_mnist/README.md" in e and "000_renamed" in e for e in errors), lines
     assert any("notes/ideas.md" in e and "missing.md" in e for e in errors), lines
     assert any(line.startswith("warning: ") and "mood" in line for line in lines)
-    assert lines[-1] == "dlip check: 3 posts, 2 milestones, 1 note: 2 errors, 1 warning"
+    assert lines[-1] == ("dlip check: 3 posts from daily-blog/, 2 milestones, 1 note: "
+                         "2 errors, 1 warning")

@@ -12,67 +12,74 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from dlip.publish.model import Post, Problem, refusal
+from dlip.publish.discover.post_folders import (
+    author_order,
+    has_date_field,
+    looks_dated,
+    post_files,
+    post_folders,
+)
+from dlip.publish.model import Post, Problem
 from dlip.publish.project import Project
 
-FILENAME_RE = re.compile(r"^(?P<date>\d{4}-\d{2}-\d{2})\s*-\s*(?P<title>.+)\.md$", re.IGNORECASE)
-DATED_TITLE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}\s*[-:–—]\s*(?P<title>.+)$")
+# `2024-01-05 - Title.md`, `2024-01-05-my-title.md`, `2024-01-05_title.md`, `2024-01-05.md`
+FILENAME_RE = re.compile(r"^(?P<date>\d{4}-\d{2}-\d{2})(?:(?:\s*-\s*|[\s_]+)(?P<title>.+?))?\.md$",
+                         re.IGNORECASE)
+# A heading that repeats the date, padded or not: `# 2024-12-3 - Title`
+DATED_TITLE_RE = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}\s*[-:–—]\s*(?P<title>.+)$")
 FRONT_MATTER_RE = re.compile(r"\A---[ \t]*\r?\n(?P<yaml>.*?)(?:\r?\n)?^(?:---|\.\.\.)[ \t]*$\r?\n?",
                              re.DOTALL | re.MULTILINE)
 MORE_MARKER = "<!-- more -->"
 WORDS_PER_MINUTE = 200
 # Files in the posts folder that are not posts and need no date in their name.
 NOT_POSTS = frozenset({"readme.md", "index.md"})
-KNOWN_FIELDS = ("tags", "milestone", "draft", "summary", "title", "slug", "date")
+KNOWN_FIELDS = ("tags", "milestone", "draft", "summary", "title", "slug", "date",
+                # what Material's blog plugin reads, for posts written for it
+                "categories", "authors", "description", "readtime", "pin", "links", "comments",
+                "hide", "search", "template")
 UNSAFE_NAME_RE = re.compile(r'[\\/:*?"<>|\x00-\x1f]+')  # what no file name may hold
 
 
 def discover_posts(project: Project) -> tuple[list[Post], list[Problem]]:
     """Every valid post, oldest first, and every problem found on the way."""
-    folder = project.posts_dir
-    if not folder.is_dir():
-        return [], []
-    refused = refusal(folder, project.root)
-    if refused is not None:
-        return [], [refused]
     posts: list[Post] = []
     problems: list[Problem] = []
-    for path in sorted(folder.iterdir()):
-        if path.suffix.lower() != ".md" or path.name.startswith("."):
-            continue
-        if path.name.lower() in NOT_POSTS:
-            continue
-        refused = refusal(path, project.root)
-        if refused is not None:
-            problems.append(refused)
-            continue
-        if not path.is_file():
-            continue
-        post, found = read_post(path)
-        problems.extend(found)
-        if post is not None:
-            posts.append(post)
+    for folder in post_folders(project):
+        for path in post_files(folder):
+            if path.name.lower() in NOT_POSTS or not path.is_file():
+                continue
+            if path.parent != folder and not looks_dated(path) and not has_date_field(path):
+                problems.append(Problem(path, "in a posts folder but not a post (no date in its "
+                                              "name or front matter); not published",
+                                        severity="warning"))
+                continue
+            post, found = read_post(path)
+            problems.extend(found)
+            if post is not None:
+                posts.append(post)
     posts, duplicates = _drop_duplicate_slugs(posts)
     problems.extend(duplicates)
-    posts.sort(key=lambda p: (p.date, p.path.name))
+    order = author_order(project, [p.path for p in posts])
+    unknown = max(order.values(), default=0) + 1  # files git does not know yet come last
+    posts.sort(key=lambda p: (p.date, order.get(p.path, unknown), p.path.name))
     return posts, problems
 
 
 def read_post(path: Path) -> tuple[Post | None, list[Problem]]:
     """One post file as a `Post`, or None and the reasons it cannot be published."""
     match = FILENAME_RE.match(path.name)
-    if match is None:
-        return None, [Problem(path, "file name must look like 'YYYY-MM-DD - Title.md'")]
-    try:
-        day = date.fromisoformat(match["date"])
-    except ValueError:
-        return None, [Problem(path, f"impossible date {match['date']!r} in the file name")]
+    day: date | None = None
+    if match is not None:
+        try:
+            day = date.fromisoformat(match["date"])
+        except ValueError:
+            return None, [Problem(path, f"impossible date {match['date']!r} in the file name")]
     raw = path.read_bytes()
     try:
         text = raw.decode("utf-8-sig")
@@ -85,9 +92,19 @@ def read_post(path: Path) -> tuple[Post | None, list[Problem]]:
     meta, body, problems = split_front_matter(path, text)
     if meta is None:
         return None, problems
+    if day is None:
+        day = _front_matter_date(path, meta.get("date"), problems)
+        if day is None:
+            return None, problems or [Problem(path, "file name must look like "
+                                                    "'YYYY-MM-DD - Title.md' (or the front "
+                                                    "matter hold a 'date:')")]
     heading, body = _take_title_heading(body)
-    title = _text(meta, "title") or heading or match["title"].strip()
+    title = (_text(meta, "title") or heading or _name_title(match)
+             or (path.stem if match is None else day.isoformat()))
     tags = _tags(path, meta.get("tags"), problems)
+    for category in _tags(path, meta.get("categories"), problems):
+        if category not in tags:
+            tags += (category,)
     draft = meta.get("draft", False)
     if not isinstance(draft, bool):
         problems.append(Problem(path, f"draft: must be true or false, not {draft!r}"))
@@ -186,6 +203,35 @@ def published(posts: list[Post]) -> list[Post]:
     return [p for p in posts if not p.draft]
 
 
+def _name_title(match: re.Match[str] | None) -> str | None:
+    """The title a file name gives: `2024-01-05 - Title.md` "Title", `2024-01-05-my-post.md`
+    "My post" (a slug's hyphens become spaces)."""
+    if match is None or not match["title"] or not match["title"].strip(" -_"):
+        return None
+    title = match["title"].strip()
+    if " " not in title:
+        words = " ".join(re.sub(r"[-_]+", " ", title).split())
+        title = words[:1].upper() + words[1:]
+    return title
+
+
+def _front_matter_date(path: Path, value: Any, problems: list[Problem]) -> date | None:
+    """`date: 2024-01-05` (or Material's `date: {created: 2024-01-05}`) as a date."""
+    if isinstance(value, dict):
+        value = value.get("created")
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value).strip()[:10])
+    except ValueError:
+        problems.append(Problem(path, f"date: must look like 2024-01-05, not {value!r}"))
+        return None
+
+
 def _take_title_heading(body: str) -> tuple[str | None, str]:
     """The title from a leading `# ` heading (date prefix dropped) and the body without it."""
     lines = body.splitlines(keepends=True)
@@ -242,15 +288,18 @@ def _drop_duplicate_slugs(posts: list[Post]) -> tuple[list[Post], list[Problem]]
 
 
 def new_post(project: Project, title: str) -> Path:
-    """Create today's `daily-blog/YYYY-MM-DD - Title.md` with a `# Title` heading."""
+    """Create today's `YYYY-MM-DD - Title.md` with a `# Title` heading, in the folder the
+    repo's posts are in (`daily-blog/` for a repo without posts)."""
     title = " ".join(title.split())
     if not title:
         raise ValueError("a post needs a title")
     safe = safe_title(title)
     if not safe:
         raise ValueError(f"{title!r} cannot be a file name")
-    path = project.posts_dir / post_filename(date.today(), safe)
-    project.posts_dir.mkdir(parents=True, exist_ok=True)
+    folders = post_folders(project)
+    folder = folders[0] if folders else project.posts_dir
+    path = folder / post_filename(date.today(), safe)
+    folder.mkdir(parents=True, exist_ok=True)
     with open(path, "x", encoding="utf-8") as f:  # "x": never overwrite a post
         f.write(f"# {title}\n\n")
     return path

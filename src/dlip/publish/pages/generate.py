@@ -12,22 +12,21 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from dlip.publish.discover.notes import discover_notes, note_title
+from dlip.publish.discover.notes import discover_notes, read_notes_config
+from dlip.publish.discover.post_folders import dated_outside, post_folders
 from dlip.publish.discover.posts import post_url_path, published
-from dlip.publish.model import Milestone, Post, Problem, Severity, refusal
+from dlip.publish.model import Milestone, Post, Problem, Severity
 from dlip.publish.pages import blog, home, roadmap_chart
 from dlip.publish.pages import milestones as milestone_md
+from dlip.publish.pages import notes as notes_md
 from dlip.publish.pages import roadmap as roadmap_block
 from dlip.publish.pages.feed import FEED_PATH, atom_feed
 from dlip.publish.pages.glue import Glue
 from dlip.publish.pages.links import LinkRewriter, SiteMap
 from dlip.publish.pages.math import math_assets
-from dlip.publish.pages.notes import note_page_path
 from dlip.publish.pages.style import CSS_PATH, DLIP_CSS
 from dlip.publish.project import Project
 from dlip.publish.run import freeze
-
-MAX_NAV_NOTES = 40
 
 
 @dataclass
@@ -66,17 +65,18 @@ def generate(
     problems = site.problems
     glue = Glue(milestones)
     posts = [_glued(post, glue, problems, link_severity) for post in published(posts)]
-    sitemap = SiteMap(project.root, attachment_dirs=[project.posts_dir])
+    folders = post_folders(project)
+    sitemap = SiteMap(project.root, attachment_dirs=folders)
 
-    readme = roadmap_block.find_readme(project)  # never one that leads out of the repo
-    problems.extend(r for p in project.root.iterdir() if p.name.lower() == "readme.md"
-                    and (r := refusal(p, project.root)) is not None)
+    readme = roadmap_block.find_readme(project)
     readme_text = readme.read_text("utf-8", errors="replace") if readme is not None else None
     about = _about_page(project, readme_text)
     sitemap.add_page(".", home.HOME)
     if readme is not None:
         sitemap.add_page(readme.name, about or home.HOME)
-    sitemap.add_page(project.posts_dir.name, blog.BLOG_INDEX)
+    if posts:
+        for folder in folders:
+            sitemap.add_page(_rel(project, folder), blog.BLOG_INDEX)
     for post in posts:
         sitemap.add_post(_rel(project, post.path), post_url_path(post))
 
@@ -84,28 +84,19 @@ def generate(
     milestone_pages: dict[str, str] = {}
     for m in milestones:
         files = milestone_md.scan(project, m)
-        problems.extend(files.refused)
         scanned[m.name] = files
         milestone_pages[m.name] = milestone_md.page_path(project, m)
         milestone_md.register(project, m, files, sitemap)
     if project.code_dir.is_dir() and sitemap.lookup(project.code_dir.name) is None:
         sitemap.add_page(project.code_dir.name, f"{home.HOME}#roadmap")
 
-    notes = site.notes = discover_notes(project, {m.path for m in milestones})
-    note_pages: list[tuple[str, str]] = []
-    for path in notes:
-        page = note_page_path(project, path)
-        if _is_reserved(page, sitemap):
-            problems.append(Problem(path, f"its page {page} would replace a generated page; "
-                                          "not published (rename it)", severity="warning"))
-            continue
-        sitemap.add_page(_rel(project, path), page)
-        if path.suffix.lower() == ".ipynb":
-            sitemap.add_asset(page, path)  # mkdocs-jupyter renders it, stored outputs as they are
-        folder = _rel(project, path.parent)
-        if path.name.lower() == "readme.md" and folder != ".":
-            sitemap.add_page(folder, page)
-        note_pages.append((note_title(path), page))
+    notes_config = read_notes_config(project)
+    problems.extend(notes_config.problems)
+    notes = site.notes = discover_notes(project, {m.path for m in milestones}, notes_config)
+    problems.extend(dated_outside(notes, project))
+    plan = notes_md.plan_notes(project, notes, sitemap, problems,
+                               lambda page: _is_reserved(page, sitemap),
+                               {m.path for m in milestones} | set(folders))
 
     # Posts first: their links tell each milestone which posts cite it.
     refs = _milestone_refs(posts, milestones, milestone_pages, problems, link_severity)
@@ -125,18 +116,12 @@ def generate(
 
         site.pages[page] = milestone_md.milestone_page(
             project, m, scanned[m.name], sitemap, problems, link_severity,
-            results.results_markdown(project, m, "results", rewrite, stale, problems),
+            results.results_markdown(project, m, "results", rewrite, stale),
             headline.markdown() if headline else None, citing, glue,
         )
         home_rows.append((m, page, headline))
 
-    for path in notes:
-        page = sitemap.lookup(_rel(project, path))
-        if page is None or path.suffix.lower() != ".md":
-            continue
-        text = glue.fill(path.read_text(encoding="utf-8", errors="replace"), path, problems,
-                         link_severity)
-        site.pages[page] = LinkRewriter(sitemap, path, page, problems, link_severity).rewrite(text)
+    site.pages.update(notes_md.note_pages(project, plan, sitemap, glue, problems, link_severity))
 
     readme_md = None
     if readme is not None and readme_text is not None:
@@ -153,33 +138,22 @@ def generate(
     site.pages[home.PROGRESS_SVG] = roadmap_chart.progress_svg(home_rows)
 
     blog_refs = {p.path: refs[p.path] for p in posts if p.path in refs}
-    site.pages.update(blog.index_pages(posts, sitemap, blog_refs, today))
-    site.pages.update(blog.archive_pages(posts))
-    site.pages.update(blog.tag_pages(posts))
+    if posts:  # a repo without posts has no blog: no empty index, calendar or archive
+        site.pages.update(blog.index_pages(posts, sitemap, blog_refs, today))
+        site.pages.update(blog.archive_pages(posts))
+        site.pages.update(blog.tag_pages(posts))
     site.pages[FEED_PATH] = atom_feed(posts, site_name, site_url)
     site.pages[CSS_PATH] = DLIP_CSS
 
-    _copy_assets(project, sitemap, site)
+    for docs_path, source in sitemap.assets.items():
+        if docs_path not in site.pages:
+            site.copies[docs_path] = source
     site.copies.update(math_assets())
-    site.nav = _nav(home_rows, note_pages, about)
+    site.nav = _nav(home_rows, notes_md.notes_nav(plan, project), about, bool(posts))
     return site
 
 
 # --- pieces ------------------------------------------------------------------------------
-
-
-def _copy_assets(project: Project, sitemap: SiteMap, site: Site) -> None:
-    """The repo files the pages link, past the path rule: the last gate before a copy."""
-    reported = {p.path for p in site.problems if p.refused}
-    for docs_path, source in sitemap.assets.items():
-        if docs_path in site.pages:
-            continue
-        refused = refusal(source, project.root)
-        if refused is not None:
-            if source not in reported:
-                site.problems.append(refused)
-            continue
-        site.copies[docs_path] = source
 
 
 def _about_page(project: Project, readme_text: str | None) -> str | None:
@@ -239,21 +213,21 @@ def _headline(m: Milestone, metrics: dict[str, Any]) -> home.Headline | None:
 
 
 def _nav(rows: list[tuple[Milestone, str, home.Headline | None]],
-         notes: list[tuple[str, str]], about: str | None) -> list:
+         notes: list[Any], about: str | None, has_posts: bool) -> list:
+    """Home, About, Blog (only with posts), Milestones, then the notes as their folders."""
     nav: list[Any] = [{"Home": home.HOME}]
     if about:
         nav.append({home.ABOUT_TITLE: about})
-    nav += [
-        {"Blog": [
+    if has_posts:
+        nav.append({"Blog": [
             {"Latest posts": blog.BLOG_INDEX},
             {"Archive": blog.ARCHIVE_INDEX},
             {"Tags": blog.TAGS_INDEX},
-        ]},
-    ]
+        ]})
     if rows:
         nav.append({"Milestones": [{f"{m.number} · {m.title}": page} for m, page, _ in rows]})
     if notes:
-        nav.append({"Notes": [{title: page} for title, page in notes[:MAX_NAV_NOTES]]})
+        nav.append({"Notes": notes})
     return nav
 
 

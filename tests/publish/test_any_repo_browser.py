@@ -1,0 +1,140 @@
+"""Math renders in a real browser, with KaTeX served by the site itself.
+
+A repo with a post, a note and a notebook that hold `$...$` and `$$...$$` is built with
+`dlip build`, served on 127.0.0.1 and opened in Chromium (Playwright). Each page must show
+KaTeX's rendered elements, load its fonts, raise no console error, and send no request to
+any other host: every request outside the origin is aborted and recorded.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import shutil
+import threading
+from collections.abc import Iterator
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import nbformat
+import pytest
+from nbformat.v4 import new_markdown_cell, new_notebook
+from repo_files import dlip, write
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+MATH = ("Inline $E = mc^2$ and $\\alpha_i$, then a block:\n\n$$\n"
+        "\\frac{1}{n}\\sum_{i=1}^{n} x_i^2\n$$\n")
+
+
+def _unavailable(reason: str) -> None:
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"CI=true but {reason}; the browser test must run on CI", pytrace=False)
+    pytest.skip(reason)
+
+
+class _Quiet(SimpleHTTPRequestHandler):
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("math") / "repo"
+    write(root / "README.md", "# Math in public\n\nNotes with formulas.\n")
+    write(root / "daily-blog" / "2024-05-01 - Variance.md", "# Variance\n\n" + MATH)
+    write(root / "notes" / "loss.md", "# Loss\n\n> [!note] A callout\n> with $x^2$ inside\n\n"
+          + MATH)
+    nbformat.write(new_notebook(cells=[new_markdown_cell("# Notebook math\n\n" + MATH)]),
+                   root / "notes" / "derivation.ipynb")
+    result = dlip("build", "--repo", str(root))
+    assert result.returncode == 0, result.stderr
+    return root / "site"
+
+
+@pytest.fixture(scope="module")
+def base_url(site: Path) -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(site)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    names = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+    executable = next((found for name in names if (found := shutil.which(name))), None)
+    if executable is None:
+        _unavailable("no `chromium` on PATH (Debian package `chromium`; `make test` installs it)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _unavailable("the `playwright` package is not installed (test extra)")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.mark.parametrize(("url", "blocks"), [
+    ("blog/2024/05/01/variance/", 1),
+    ("notes/loss/", 1),
+    ("notes/derivation/", 1),
+])
+def test_math_renders_with_no_request_leaving_the_origin(browser, base_url: str, url: str,
+                                                         blocks: int) -> None:
+    origin = base_url.rstrip("/")
+    context = browser.new_context()
+    context.set_default_timeout(30_000)
+    requests: list[str] = []
+    strangers: list[str] = []
+    errors: list[str] = []
+
+    def route(r) -> None:
+        if _same_origin(r.request.url, origin):
+            r.continue_()
+        else:
+            strangers.append(r.request.url)
+            r.abort()
+
+    context.route("**/*", route)
+    context.on("request", lambda request: requests.append(request.url))
+    context.on("response", lambda response: response.status >= 400
+               and errors.append(f"HTTP {response.status}: {response.url}"))
+    page = context.new_page()
+    page.on("console", lambda msg: msg.type == "error" and errors.append(msg.text))
+    page.on("pageerror", lambda exc: errors.append(f"uncaught: {exc}"))
+    try:
+        response = page.goto(base_url + url, wait_until="networkidle")
+        assert response is not None and response.ok
+        page.wait_for_selector(".katex", state="attached")
+        inline = page.locator(".katex:not(.katex-display .katex)").count()
+        display = page.locator(".katex-display").count()
+        assert display >= blocks and inline >= 2, (inline, display)
+        assert page.locator(".katex-error").count() == 0
+        text = page.locator("article").first.inner_text()
+        assert "$$" not in text and "\\frac" not in text  # no raw TeX left on the page
+        assert any("KaTeX_Main" in r and r.endswith(".woff2") for r in requests), requests
+        page.evaluate("document.fonts.ready")
+        assert strangers == [], f"requests left {origin}: {strangers}"
+        assert errors == [], errors
+    finally:
+        context.close()
+
+
+def _same_origin(url: str, origin: str) -> bool:
+    parts = urlsplit(url)
+    if parts.scheme in {"data", "blob", "about"}:
+        return True
+    return f"{parts.scheme}://{parts.netloc}" == origin
