@@ -7,13 +7,17 @@ One module, so a reader can scan every case at once; grouped by the rule each ca
 
 from __future__ import annotations
 
-import json
+import time
 from pathlib import Path
 
 import pytest
+import yaml
 from repo_files import dlip, write
 
-from dlip.publish.project import outside_reason
+from dlip.publish.discover.milestones import discover_milestones
+from dlip.publish.discover.posts import MAX_TITLE_BYTES, discover_posts, new_post, read_post
+from dlip.publish.project import Project
+from dlip.publish.site.build import check, generate_pages
 
 
 def _post(root: Path, name: str, text: str) -> Path:
@@ -33,101 +37,6 @@ def _milestone(root: Path, folder: str, config: str = "", **files: str) -> Path:
 
 # --- 1. outside the repo -----------------------------------------------------------------
 
-SECRET = "dlip-test-secret-0f3c"  # in files outside the repo and in the build's environment
-PASSWD = "root:x:0:0"  # the first line of /etc/passwd
-
-
-def _outside_repo(tmp_path: Path) -> Path:
-    """A repo whose every published path was pointed out of it, one way each."""
-    outside = tmp_path / "outside"
-    write(outside / "secret.txt", f"{SECRET}\n")
-    write(outside / "secret.md", f"# {SECRET}\n\n{SECRET}\n")
-    write(outside / "secret.svg", f'<svg xmlns="http://www.w3.org/2000/svg"><text>{SECRET}</text>'
-                                  "</svg>\n")
-    root = tmp_path / "repo"
-    write(root / "README.md", "# Outside\n\nA repo that points out of itself.\n")
-    posts = root / "daily-blog"
-    _post(root, "2026-01-05 - Fine", "A fine post: [[/etc/passwd]], [[../../etc/passwd]], "
-                                     "[gone](gone.png) and [away](away.txt).\n")
-    (posts / "2026-01-01 - Passwd.md").symlink_to("/etc/passwd")
-    (posts / "2026-01-02 - Environ.md").symlink_to("/proc/self/environ")
-    (posts / "2026-01-03 - Secret.md").symlink_to(outside / "secret.md")
-    (posts / "gone.png").symlink_to(root / "nowhere.png")
-    (posts / "away.txt").symlink_to(outside / "secret.txt")
-    code = root / "code"
-    code.mkdir()
-    (code / "001_etc").symlink_to("/etc")
-    (code / "002_root").symlink_to("/")
-    milestone = _milestone(root, "000_results", "title: Results from outside\n")
-    (milestone / "notes.md").symlink_to(outside / "secret.md")
-    (milestone / "plot.svg").symlink_to(outside / "secret.svg")
-    results = milestone / "results"
-    write(results / "run.json", json.dumps({"status": "ok", "steps": [
-        {"log": "/etc/passwd", "command": ["python", "a.py"]},
-        {"log": "logs/b.log", "command": ["python", "b.py"]},
-        {"log": "logs/../../../../../outside/secret.txt", "command": ["python", "c.py"]},
-    ]}))
-    (results / "logs").mkdir()
-    (results / "logs" / "b.log").symlink_to(outside / "secret.txt")
-    (results / "card.md").symlink_to(outside / "secret.md")
-    (results / "figure.svg").symlink_to(outside / "secret.svg")
-    (results / "figure.png").symlink_to(outside / "secret.txt")
-    (results / "metrics.json").symlink_to(outside / "secret.txt")
-    return root
-
-
-def test_check_names_every_path_that_leads_out_of_the_repo(tmp_path: Path) -> None:
-    root = _outside_repo(tmp_path)
-    out = dlip("check", "--repo", str(root))
-    assert out.returncode == 1
-    assert "Traceback" not in out.stderr + out.stdout
-    lines = out.stderr.splitlines()
-    for name in ("2026-01-01 - Passwd.md", "2026-01-02 - Environ.md", "2026-01-03 - Secret.md",
-                 "code/001_etc", "code/002_root", "000_results/notes.md",
-                 "000_results/plot.svg", "results/logs/b.log", "results/card.md",
-                 "results/figure.svg", "results/figure.png", "results/metrics.json"):
-        assert any(name in line and line.startswith("error:") and "outside the repo" in line
-                   for line in lines), f"{name} not refused:\n{out.stderr}"
-    assert any("'/etc/passwd'" in line and "run.json" in line for line in lines), out.stderr
-    assert any("secret.txt'" in line and "run.json" in line for line in lines), out.stderr
-    assert any("[[/etc/passwd]]" in line for line in lines), out.stderr
-    assert any("'gone.png'" in line and "dangling symlink" in line for line in lines), out.stderr
-    assert any("'away.txt'" in line and "outside the repo" in line for line in lines), out.stderr
-
-
-def test_build_warns_skips_and_publishes_nothing_from_outside(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    root = _outside_repo(tmp_path)
-    monkeypatch.setenv("DLIP_TEST_TOKEN", SECRET)  # what /proc/self/environ would show
-    out = dlip("build", "--no-run", "--repo", str(root), timeout=600)
-    assert out.returncode == 0, out.stderr
-    assert "Traceback" not in out.stderr + out.stdout
-    assert "warning: daily-blog/2026-01-01 - Passwd.md" in out.stderr.replace(str(root) + "/", "")
-    site = root / "site"
-    assert (site / "index.html").is_file() and (site / "search" / "search_index.json").is_file()
-    leaked = [p.relative_to(site).as_posix() for p in site.rglob("*") if p.is_file()
-              and (SECRET.encode() in p.read_bytes() or PASSWD.encode() in p.read_bytes())]
-    assert leaked == []
-    assert not (site / "code" / "001_etc").exists() and not (site / "code" / "002_root").exists()
-    assert "Fine" in (site / "feed.xml").read_text(encoding="utf-8")
-
-
-def test_outside_reason_follows_links_to_the_end(tmp_path: Path) -> None:
-    root = write(tmp_path / "repo" / "a.txt", "a").parent
-    (root / "inside").symlink_to(root / "a.txt")
-    (root / "hop").symlink_to(tmp_path / "repo" / "inside")  # a link to a link inside
-    (root / "out").symlink_to(tmp_path)
-    (root / "loop").symlink_to(root / "loop")
-    (root / "dangling").symlink_to(root / "missing")
-    assert outside_reason(root / "a.txt", root) is None
-    assert outside_reason(root / "hop", root) is None
-    assert "outside the repo" in outside_reason(root / "out", root)
-    assert outside_reason(root / "out" / "repo" / "a.txt", root) is None  # out, then back in
-    assert "cannot be resolved" in outside_reason(root / "loop", root)
-    assert "dangling" in outside_reason(root / "dangling", root)
-    assert "outside the repo" in outside_reason(Path("/etc/passwd"), root)
-
 
 # --- 2. nothing that runs ----------------------------------------------------------------
 
@@ -136,3 +45,138 @@ def test_outside_reason_follows_links_to_the_end(tmp_path: Path) -> None:
 
 
 # --- 4. smaller defects ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", [".nan", ".inf", "-.inf", ".NaN"])
+def test_a_timeout_that_is_not_a_finite_number_is_refused(tmp_path: Path, value: str) -> None:
+    """`.nan` compared false with every limit and so disabled it; `.inf` crashed a notebook."""
+    _milestone(tmp_path, "000_xor", f"run:\n  - script: train.py\n    timeout: {value}\n")
+    milestones, problems = discover_milestones(Project.at(tmp_path))
+    assert [p.reason.split(".", 1)[1] for p in problems] == [
+        f"timeout: must be a positive number of seconds, got {yaml.safe_load(value)!r}"
+    ]
+    assert [p.severity for p in problems] == ["error"]
+    assert milestones[0].steps == ()
+
+
+@pytest.mark.parametrize("written", ["010", "0010", "007"])
+def test_a_milestone_number_with_a_leading_zero_is_not_octal(tmp_path: Path,
+                                                             written: str) -> None:
+    """YAML 1.1 reads `010` as octal 8: the post would name milestone 008."""
+    path = _post(tmp_path, "2024-01-02 - Ten", f"---\nmilestone: {written}\n---\n# Ten\n\nText.\n")
+    post, problems = read_post(path)
+    assert problems == [] and post is not None
+    assert post.milestone == written
+
+
+def test_a_post_names_milestone_010_not_008(tmp_path: Path) -> None:
+    _milestone(tmp_path, "008_eight")
+    _milestone(tmp_path, "010_ten")
+    _post(tmp_path, "2024-01-02 - Ten", "---\nmilestone: 010\n---\n# Ten\n\nText.\n")
+    site = generate_pages(Project.at(tmp_path), write=False)
+    assert site.problems == []
+    page = site.pages["blog/2024/01/02/ten.md"]
+    assert "code/010_ten/" in page
+    assert "008_eight" not in page
+
+
+def test_a_hash_in_a_milestone_folder_name_keeps_its_source_links(tmp_path: Path) -> None:
+    """`000_c#` used to end each link at the `#`: `../000_c#/train.py` went to `../000_c`."""
+    _milestone(tmp_path, "000_c#sharp")
+    _post(tmp_path, "2024-01-02 - Sharp", "# Sharp\n\nSee [it](../code/000_c%23sharp/train.py).\n")
+    site = generate_pages(Project.at(tmp_path), write=False)
+    assert site.problems == []
+    page = site.pages["code/000_c#sharp/index.md"]
+    assert "See [the script](#src-train.py)." in page  # the README's link: this very page
+    assert "[Download train.py](train.py)" in page
+    post = site.pages["blog/2024/01/02/sharp.md"]
+    assert "000_c%23sharp/index.md#src-train.py" in post
+    assert "000_c#sharp" not in post.split("\n# Sharp", 1)[1]  # no raw `#` in a link
+    assert site.copies["code/000_c#sharp/train.py"].name == "train.py"
+
+
+LONG_LINES = ["![[" * 20_000, "[[a|" * 15_000, "[[a#" * 15_000, "`" * 60_000,
+              "[a](<" * 12_000, "<img src=" * 7_000, "[[" * 30_000]
+
+
+def test_long_lines_of_link_openers_are_read_in_linear_time(tmp_path: Path) -> None:
+    """A 24 KB line of `![[` took 36 s: each `[[` scanned to the end of the line again."""
+    body = "\n\n".join(LONG_LINES)
+    _post(tmp_path, "2024-01-02 - Brackets", f"# Brackets\n\n{body}\n")
+    start = time.perf_counter()
+    site = generate_pages(Project.at(tmp_path), write=False)
+    elapsed = time.perf_counter() - start
+    assert "blog/2024/01/02/brackets.md" in site.pages
+    assert elapsed < 5, f"{elapsed:.1f} s for {len(body) // 1000} KB of link openers"
+
+
+def test_a_front_matter_error_does_not_hide_the_posts_other_errors(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _post(tmp_path, "2024-01-02 - Broken", "---\ntags: [a\n---\n# Broken\n\n"
+                                           "See [gone](nowhere.md) and [[Nothing here]].\n")
+    _post(tmp_path, "2024-01-03 - Fine", "# Fine\n\nText.\n")
+    assert check(Project.at(tmp_path)) == 1
+    err = capsys.readouterr().err
+    lines = [line for line in err.splitlines() if "2024-01-02 - Broken.md" in line]
+    assert any("invalid YAML front matter" in line for line in lines), err
+    assert any("'nowhere.md' is broken" in line for line in lines), err
+    assert any("[[Nothing here]]" in line for line in lines), err
+    assert all(line.startswith("error:") for line in lines), err
+
+
+def test_a_rejected_post_is_not_published_nor_what_it_links(tmp_path: Path) -> None:
+    _post(tmp_path, "2024-01-02 - Broken", "---\ntags: [a\n---\n# Broken\n\n"
+                                           "![secret](secret.png)\n")
+    write(tmp_path / "daily-blog/secret.png", b"\x89PNG\r\n\x1a\n")
+    rejected: list = []
+    posts, _ = discover_posts(Project.at(tmp_path), rejected)
+    assert posts == [] and [p.title for p in rejected] == ["Broken"]
+    site = generate_pages(Project.at(tmp_path), write=False)
+    assert not any("broken" in page for page in site.pages)
+    assert not any(path.name == "secret.png" for path in site.copies.values())
+
+
+@pytest.mark.parametrize("word", ["Word", "Wörd", "語"])
+def test_a_300_character_title_makes_a_post_not_a_traceback(tmp_path: Path, word: str) -> None:
+    title = " ".join([word] * (300 // (len(word) + 1) + 1))[:300].strip()
+    result = dlip("new", "post", "--repo", str(tmp_path), title)
+    assert result.returncode == 0, result.stderr
+    path = Path(result.stdout.strip())
+    assert len(path.name.encode("utf-8")) <= 255
+    assert path.read_text(encoding="utf-8") == f"# {title}\n\n"  # the whole title kept
+    post, problems = read_post(path)
+    assert post is not None and post.title == title
+    assert [p.reason for p in problems] == ["the post has a title but no text"]
+
+
+def test_a_title_is_cut_at_a_word_to_fit_a_file_name(tmp_path: Path) -> None:
+    path = new_post(Project.at(tmp_path), "Attention " * 40)
+    stem = path.name.removesuffix(".md").split(" - ", 1)[1]
+    assert len(stem.encode("utf-8")) <= MAX_TITLE_BYTES
+    assert stem.endswith("Attention") and "  " not in stem
+
+
+def test_a_hand_written_docs_index_is_kept_in_a_repo_with_its_own_mkdocs_yml(
+    tmp_path: Path,
+) -> None:
+    write(tmp_path / "mkdocs.yml", "site_name: Mine\ndocs_dir: docs\n")
+    index = write(tmp_path / "docs/index.md", "# My own home page\n")
+    _post(tmp_path, "2024-01-02 - Day", "# Day\n\nText.\n")
+    site = generate_pages(Project.at(tmp_path))
+    assert index.read_text(encoding="utf-8") == "# My own home page\n"
+    assert [p.reason for p in site.problems if p.path == index] == [
+        "hand-written file is in the way of a generated page; left as it is"]
+    assert (tmp_path / "docs/blog/2024/01/02/day.md").is_file()  # the rest is generated
+
+
+def test_the_library_code_section_lists_files_under_a_double_star_glob(tmp_path: Path) -> None:
+    """Before Python 3.13 `lib/**` matches only folders: the section vanished on 3.11."""
+    write(tmp_path / "src/mylib/core.py", "def f():\n    return 1\n")
+    write(tmp_path / "src/mylib/sub/deep.py", "X = 2\n")
+    _milestone(tmp_path, "000_xor", "inputs: [src/mylib/**]\n")
+    site = generate_pages(Project.at(tmp_path), write=False)
+    page = site.pages["code/000_xor/index.md"]
+    assert "## Library code it exercises" in page
+    assert "### `src/mylib/core.py`" in page
+    assert "### `src/mylib/sub/deep.py`" in page

@@ -82,6 +82,9 @@ def _cmd_new_post(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    except OSError as exc:
+        print(f"error: {exc.filename or args.repo}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
     print(path)
     return 0
 

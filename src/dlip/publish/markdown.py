@@ -14,15 +14,19 @@ SCHEME_RE = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:|^//")
 FENCE_RE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
 INLINE_LINK_RE = re.compile(
     r"(?P<bang>!?)\[(?P<text>(?:[^\[\]\n]|\[[^\[\]\n]*\])*)\]"
-    r"\(\s*(?P<target><[^>\n]*>|(?:[^()\s<>]|[ \t](?![ \t]*[\"'(])|\([^()\s]*\))*)"
+    r"\(\s*(?P<target><[^<>\n]*>|(?:[^()\s<>]|[ \t](?![ \t]*[\"'(])|\([^()\s]*\))*)"
     r"(?P<title>\s+(?:\"[^\"\n]*\"|'[^'\n]*'|\([^)\n]*\)))?\s*\)"
 )
 REF_DEF_RE = re.compile(r"^(?P<lead>\s{0,3}\[[^\]\n]+\]:\s*)(?P<target><[^>\n]*>|\S+)(?P<rest>.*)$")
-WIKILINK_RE = re.compile(r"(?P<bang>!?)\[\[(?P<target>[^\]|#\n]+)(?:#(?P<frag>[^\]|\n]*))?"
-                         r"(?:\|(?P<alias>[^\]\n]*))?\]\]")
-HTML_ATTR_RE = re.compile(r"(?P<lead><(?:img|a|source|video|audio|iframe)\b[^>]*?\s(?:src|href)=)"
+# No part of a wikilink holds a bracket (Obsidian forbids them in names), so a line of
+# `![[![[...` fails at each `[[` at once instead of scanning to the end of the line from each.
+WIKILINK_RE = re.compile(r"(?P<bang>!?)\[\[(?P<target>[^\[\]|#\n]+)(?:#(?P<frag>[^\[\]|\n]*))?"
+                         r"(?:\|(?P<alias>[^\[\]\n]*))?\]\]")
+HTML_ATTR_RE = re.compile(r"(?P<lead><(?:img|a|source|video|audio|iframe)\b[^<>]*?\s(?:src|href)=)"
                           r"(?P<q>[\"'])(?P<target>.*?)(?P=q)", re.IGNORECASE)
-CODE_SPAN_RE = re.compile(r"(`+)(?:.+?)\1")
+# A code span opens and closes with backtick runs of one length, neither touching another
+# backtick (CommonMark); the lookarounds also keep a long run of backticks linear.
+CODE_SPAN_RE = re.compile(r"(?<!`)(`+)(?!`)(?:.+?)(?<!`)\1(?!`)")
 MD_SPECIAL_RE = re.compile(r"([\\`*_{}\[\]()#+!|])")  # what Python-Markdown unescapes
 
 

@@ -12,74 +12,78 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from dlip.publish.discover.post_folders import (
-    author_order,
-    has_date_field,
-    looks_dated,
-    post_files,
-    post_folders,
-)
 from dlip.publish.model import Post, Problem
 from dlip.publish.project import Project
 
-# `2024-01-05 - Title.md`, `2024-01-05-my-title.md`, `2024-01-05_title.md`, `2024-01-05.md`
-FILENAME_RE = re.compile(r"^(?P<date>\d{4}-\d{2}-\d{2})(?:(?:\s*-\s*|[\s_]+)(?P<title>.+?))?\.md$",
-                         re.IGNORECASE)
-# A heading that repeats the date, padded or not: `# 2024-12-3 - Title`
-DATED_TITLE_RE = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}\s*[-:–—]\s*(?P<title>.+)$")
+FILENAME_RE = re.compile(r"^(?P<date>\d{4}-\d{2}-\d{2})\s*-\s*(?P<title>.+)\.md$", re.IGNORECASE)
+DATED_TITLE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}\s*[-:–—]\s*(?P<title>.+)$")
 FRONT_MATTER_RE = re.compile(r"\A---[ \t]*\r?\n(?P<yaml>.*?)(?:\r?\n)?^(?:---|\.\.\.)[ \t]*$\r?\n?",
                              re.DOTALL | re.MULTILINE)
 MORE_MARKER = "<!-- more -->"
 WORDS_PER_MINUTE = 200
 # Files in the posts folder that are not posts and need no date in their name.
 NOT_POSTS = frozenset({"readme.md", "index.md"})
-KNOWN_FIELDS = ("tags", "milestone", "draft", "summary", "title", "slug", "date",
-                # what Material's blog plugin reads, for posts written for it
-                "categories", "authors", "description", "readtime", "pin", "links", "comments",
-                "hide", "search", "template")
+KNOWN_FIELDS = ("tags", "milestone", "draft", "summary", "title", "slug", "date")
+LEADING_ZERO_RE = re.compile(r"[-+]?0[0-9_]+")  # YAML 1.1 would read these as octal
+# A file name holds at most 255 bytes; `YYYY-MM-DD - ` and `.md` take 16 of them.
+MAX_TITLE_BYTES = 255 - len("YYYY-MM-DD - .md")
 UNSAFE_NAME_RE = re.compile(r'[\\/:*?"<>|\x00-\x1f]+')  # what no file name may hold
 
 
-def discover_posts(project: Project) -> tuple[list[Post], list[Problem]]:
-    """Every valid post, oldest first, and every problem found on the way."""
+def discover_posts(
+    project: Project, rejected: list[Post] | None = None
+) -> tuple[list[Post], list[Problem]]:
+    """Every valid post, oldest first, and every problem found on the way.
+
+    Posts that cannot be published for an error of their own (a broken front matter, say)
+    are added to `rejected` when given, so `check` can still report their other problems.
+    """
+    folder = project.posts_dir
+    if not folder.is_dir():
+        return [], []
     posts: list[Post] = []
     problems: list[Problem] = []
-    for folder in post_folders(project):
-        for path in post_files(folder):
-            if path.name.lower() in NOT_POSTS or not path.is_file():
-                continue
-            if path.parent != folder and not looks_dated(path) and not has_date_field(path):
-                problems.append(Problem(path, "in a posts folder but not a post (no date in its "
-                                              "name or front matter); not published",
-                                        severity="warning"))
-                continue
-            post, found = read_post(path)
-            problems.extend(found)
-            if post is not None:
-                posts.append(post)
+    for path in sorted(folder.iterdir()):
+        if not path.is_file() or path.suffix.lower() != ".md" or path.name.startswith("."):
+            continue
+        if path.name.lower() in NOT_POSTS:
+            continue
+        post, found = _read(path)
+        problems.extend(found)
+        if post is not None and any(p.severity == "error" for p in found):
+            if rejected is not None:
+                rejected.append(post)
+        elif post is not None:
+            posts.append(post)
     posts, duplicates = _drop_duplicate_slugs(posts)
     problems.extend(duplicates)
-    order = author_order(project, [p.path for p in posts])
-    unknown = max(order.values(), default=0) + 1  # files git does not know yet come last
-    posts.sort(key=lambda p: (p.date, order.get(p.path, unknown), p.path.name))
+    posts.sort(key=lambda p: (p.date, p.path.name))
     return posts, problems
 
 
 def read_post(path: Path) -> tuple[Post | None, list[Problem]]:
     """One post file as a `Post`, or None and the reasons it cannot be published."""
+    post, problems = _read(path)
+    if any(p.severity == "error" for p in problems):
+        return None, problems
+    return post, problems
+
+
+def _read(path: Path) -> tuple[Post | None, list[Problem]]:
+    """The post as far as it can be read, even with errors, and every problem in it."""
     match = FILENAME_RE.match(path.name)
-    day: date | None = None
-    if match is not None:
-        try:
-            day = date.fromisoformat(match["date"])
-        except ValueError:
-            return None, [Problem(path, f"impossible date {match['date']!r} in the file name")]
+    if match is None:
+        return None, [Problem(path, "file name must look like 'YYYY-MM-DD - Title.md'")]
+    try:
+        day = date.fromisoformat(match["date"])
+    except ValueError:
+        return None, [Problem(path, f"impossible date {match['date']!r} in the file name")]
     raw = path.read_bytes()
     try:
         text = raw.decode("utf-8-sig")
@@ -91,20 +95,10 @@ def read_post(path: Path) -> tuple[Post | None, list[Problem]]:
 
     meta, body, problems = split_front_matter(path, text)
     if meta is None:
-        return None, problems
-    if day is None:
-        day = _front_matter_date(path, meta.get("date"), problems)
-        if day is None:
-            return None, problems or [Problem(path, "file name must look like "
-                                                    "'YYYY-MM-DD - Title.md' (or the front "
-                                                    "matter hold a 'date:')")]
+        meta = {}  # read on without it: the post's other problems are reported too
     heading, body = _take_title_heading(body)
-    title = (_text(meta, "title") or heading or _name_title(match)
-             or (path.stem if match is None else day.isoformat()))
+    title = _text(meta, "title") or heading or match["title"].strip()
     tags = _tags(path, meta.get("tags"), problems)
-    for category in _tags(path, meta.get("categories"), problems):
-        if category not in tags:
-            tags += (category,)
     draft = meta.get("draft", False)
     if not isinstance(draft, bool):
         problems.append(Problem(path, f"draft: must be true or false, not {draft!r}"))
@@ -131,8 +125,6 @@ def read_post(path: Path) -> tuple[Post | None, list[Problem]]:
         draft=draft,
         summary=_text(meta, "summary"),
     )
-    if any(p.severity == "error" for p in problems):
-        return None, problems
     return post, problems
 
 
@@ -143,7 +135,7 @@ def split_front_matter(path: Path, text: str) -> tuple[dict[str, Any] | None, st
         return {}, text, []
     body = text[match.end():]
     try:
-        data = yaml.safe_load(match["yaml"])
+        data = yaml.load(match["yaml"], Loader=_FrontMatterLoader)  # a SafeLoader
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 2 if mark is not None else None  # +1 for the opening ---
@@ -157,14 +149,39 @@ def split_front_matter(path: Path, text: str) -> tuple[dict[str, Any] | None, st
     return data, body, []
 
 
+class _FrontMatterLoader(yaml.SafeLoader):
+    """YAML as `safe_load` reads it, except that `010` stays the text "010".
+
+    YAML 1.1 reads a number with a leading zero as octal (`milestone: 010` would be 8);
+    in front matter such a number is a folder number or a code, never octal.
+    """
+
+
+def _int_or_text(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int | str:
+    text = loader.construct_scalar(node)
+    if isinstance(text, str) and LEADING_ZERO_RE.fullmatch(text):
+        return text
+    return yaml.SafeLoader.construct_yaml_int(loader, node)
+
+
+_FrontMatterLoader.add_constructor("tag:yaml.org,2002:int", _int_or_text)
+
+
 def post_filename(day: date, safe_title: str) -> str:
     """`YYYY-MM-DD - Title.md`: the name `discover_posts` reads a post's date from."""
     return f"{day.isoformat()} - {safe_title}.md"
 
 
 def safe_title(title: str) -> str:
-    """The title as a file name may hold it: one space between words, no path characters."""
-    return UNSAFE_NAME_RE.sub("-", " ".join(title.split())).strip(" .-")
+    """The title as a file name may hold it: one space between words, no path characters,
+    cut at a word to fit a file name's 255 bytes (the post's heading keeps the whole title)."""
+    safe = UNSAFE_NAME_RE.sub("-", " ".join(title.split())).strip(" .-")
+    if len(safe.encode("utf-8")) <= MAX_TITLE_BYTES:
+        return safe
+    cut = safe.encode("utf-8")[:MAX_TITLE_BYTES].decode("utf-8", errors="ignore")
+    if " " in cut[len(cut) // 2:]:
+        cut = cut.rsplit(" ", 1)[0]  # at a word, unless that loses more than half
+    return cut.strip(" .-")
 
 
 def slugify(text: str) -> str:
@@ -201,35 +218,6 @@ def read_minutes(post: Post) -> int:
 def published(posts: list[Post]) -> list[Post]:
     """Posts that go on the site: drafts stay out."""
     return [p for p in posts if not p.draft]
-
-
-def _name_title(match: re.Match[str] | None) -> str | None:
-    """The title a file name gives: `2024-01-05 - Title.md` "Title", `2024-01-05-my-post.md`
-    "My post" (a slug's hyphens become spaces)."""
-    if match is None or not match["title"] or not match["title"].strip(" -_"):
-        return None
-    title = match["title"].strip()
-    if " " not in title:
-        words = " ".join(re.sub(r"[-_]+", " ", title).split())
-        title = words[:1].upper() + words[1:]
-    return title
-
-
-def _front_matter_date(path: Path, value: Any, problems: list[Problem]) -> date | None:
-    """`date: 2024-01-05` (or Material's `date: {created: 2024-01-05}`) as a date."""
-    if isinstance(value, dict):
-        value = value.get("created")
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value).strip()[:10])
-    except ValueError:
-        problems.append(Problem(path, f"date: must look like 2024-01-05, not {value!r}"))
-        return None
 
 
 def _take_title_heading(body: str) -> tuple[str | None, str]:
@@ -288,18 +276,15 @@ def _drop_duplicate_slugs(posts: list[Post]) -> tuple[list[Post], list[Problem]]
 
 
 def new_post(project: Project, title: str) -> Path:
-    """Create today's `YYYY-MM-DD - Title.md` with a `# Title` heading, in the folder the
-    repo's posts are in (`daily-blog/` for a repo without posts)."""
+    """Create today's `daily-blog/YYYY-MM-DD - Title.md` with a `# Title` heading."""
     title = " ".join(title.split())
     if not title:
         raise ValueError("a post needs a title")
     safe = safe_title(title)
     if not safe:
         raise ValueError(f"{title!r} cannot be a file name")
-    folders = post_folders(project)
-    folder = folders[0] if folders else project.posts_dir
-    path = folder / post_filename(date.today(), safe)
-    folder.mkdir(parents=True, exist_ok=True)
+    path = project.posts_dir / post_filename(date.today(), safe)
+    project.posts_dir.mkdir(parents=True, exist_ok=True)
     with open(path, "x", encoding="utf-8") as f:  # "x": never overwrite a post
         f.write(f"# {title}\n\n")
     return path

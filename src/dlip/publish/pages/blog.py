@@ -16,6 +16,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from urllib.parse import quote
 
 from dlip.publish.discover.posts import excerpt, post_url_path, read_minutes, slugify
 from dlip.publish.markdown import escape_md
@@ -44,8 +45,8 @@ def tag_page_path(tag: str) -> str:
 
 
 def rel(from_page: str, to_page: str) -> str:
-    """A Markdown link target from one docs page to another."""
-    return relative_path(to_page, posixpath.dirname(from_page))
+    """A Markdown link target from one docs page to another, its `#` and spaces escaped."""
+    return quote(relative_path(to_page, posixpath.dirname(from_page)), safe="/-_.~")
 
 
 def long_date(day: date) -> str:
@@ -143,6 +144,8 @@ def index_pages(
             lines += streak_block(posts, today)
             lines += [f"[Atom feed]({rel(page, FEED_PATH)}) · [Archive]({rel(page, ARCHIVE_INDEX)})"
                       f" · [Tags]({rel(page, TAGS_INDEX)})", ""]
+        if not posts:
+            lines += ["No posts yet. Add `daily-blog/YYYY-MM-DD - Title.md` and build again.", ""]
         for post in chunk:
             lines += post_summary(post, page, sitemap, refs)
         lines += _pager(page, number, len(chunks))
@@ -204,7 +207,7 @@ def archive_pages(posts: list[Post]) -> dict[str, str]:
         lines.append(f"- [{name}]({rel(ARCHIVE_INDEX, page)}) ({count} "
                      f"{'post' if count == 1 else 'posts'})")
         body = _front_matter(name, None, listing=True) + [f"# {name}", ""]
-        body += _post_list(page, month_posts)  # oldest first, in the author's order
+        body += _post_list(page, sorted(month_posts, key=lambda p: (p.date, p.path.name)))
         body += [f"[Archive]({rel(page, ARCHIVE_INDEX)})", ""]
         pages[page] = "\n".join(body)
     pages[ARCHIVE_INDEX] = "\n".join(lines + [""])
@@ -226,7 +229,7 @@ def tag_pages(posts: list[Post]) -> dict[str, str]:
         lines += ["No tags yet. Add `tags: [a, b]` to a post's front matter.", ""]
     for tag in sorted(by_tag, key=str.lower):
         page = tag_page_path(tag)
-        tagged = list(reversed(by_tag[tag]))  # newest first, same-day posts in reverse order
+        tagged = sorted(by_tag[tag], key=lambda p: (p.date, p.path.name), reverse=True)
         lines.append(f"- [{escape_md(tag)}]({rel(TAGS_INDEX, page)}) ({len(tagged)})")
         body = _front_matter(f"Tag: {tag}", None, listing=True)
         body += [f"# Tag: {escape_md(tag)}", ""]

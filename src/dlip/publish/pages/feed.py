@@ -24,7 +24,7 @@ def atom_feed(posts: list[Post], site_name: str, site_url: str | None) -> str:
     With a `site_url` every link is absolute; without one, links are relative to the feed's
     own location, which readers resolve against the URL they fetched it from.
     """
-    newest = list(reversed(posts))[:FEED_ENTRIES]  # posts come oldest first, in the author's order
+    newest = sorted(posts, key=lambda p: (p.date, p.path.name), reverse=True)[:FEED_ENTRIES]
     base = (site_url.rstrip("/") + "/") if site_url else None
     updated = _timestamp(newest[0].date) if newest else _timestamp(date(1970, 1, 1))
     lines = [
@@ -76,9 +76,10 @@ def _timestamp(day: date) -> str:
 
 def plain_text(markdown: str) -> str:
     """Markdown reduced to readable text: links keep their words, markup goes."""
-    text = re.sub(r"!\[[^\]]*\]\([^)]*\)", "", markdown)
-    text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", text)
-    text = re.sub(r"\[\[(?:[^\]|]*\|)?([^\]]*)\]\]", r"\1", text)
-    text = re.sub(r"<[^>]+>", "", text)
+    # No bracket or parenthesis inside the parts: a long line of `[[` stays linear.
+    text = re.sub(r"!\[[^\[\]\n]*\]\([^()\n]*\)", "", markdown)
+    text = re.sub(r"\[([^\[\]\n]*)\]\([^()\n]*\)", r"\1", text)
+    text = re.sub(r"\[\[(?:[^\[\]|\n]*\|)?([^\[\]\n]*)\]\]", r"\1", text)
+    text = re.sub(r"<[^<>]+>", "", text)
     text = re.sub(r"[*_`]+", "", text)
     return re.sub(r"\s+", " ", text).strip()

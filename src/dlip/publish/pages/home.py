@@ -63,8 +63,7 @@ def home_page(
     elif readme_md:
         lines += [readme_md.rstrip(), ""]
     lines += roadmap(milestones)
-    if posts:  # no "Latest posts" and no link to a blog that is not there
-        lines += latest_posts(posts)
+    lines += latest_posts(posts)
     return "\n".join(lines)
 
 
@@ -126,7 +125,7 @@ def heading_id(markdown_title: str) -> str:
     from markdown.extensions.toc import slugify
 
     rendered = markdown.markdown(markdown_title)
-    text = html.unescape(re.sub(r"<[^>]+>", "", rendered))
+    text = html.unescape(re.sub(r"<[^<>]+>", "", rendered))
     return slugify(text, "-")
 
 
@@ -179,7 +178,7 @@ def milestone_card(m: Milestone, page: str, headline: Headline | None) -> list[s
 
 def latest_posts(posts: list[Post]) -> list[str]:
     lines = ["## Latest posts", ""]
-    newest = list(reversed(posts))[:LATEST_POSTS]  # posts come oldest first, in the author's order
+    newest = sorted(posts, key=lambda p: (p.date, p.path.name), reverse=True)[:LATEST_POSTS]
     if not newest:
         return lines + ["No posts yet.", ""]
     for post in newest:

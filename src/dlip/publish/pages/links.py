@@ -53,14 +53,12 @@ class SiteMap:
     attachment_dirs: list[Path] = field(default_factory=list)
     _lower: dict[str, str] = field(default_factory=dict, repr=False)
     _by_name: dict[str, Path] | None = field(default=None, repr=False)
-    _names: dict[str, str | None] = field(default_factory=dict, repr=False)
-    _names_size: int = field(default=-1, repr=False)
 
     def add_page(self, repo_rel: str, docs_rel: str) -> None:
         key = _norm(repo_rel)
         self.pages[key] = docs_rel
         self._lower.setdefault(key.lower(), key)
-        self.reserved.add(docs_rel.split("#", 1)[0])
+        self.reserved.add(split_anchor(docs_rel)[0])
 
     def add_post(self, repo_rel: str, docs_rel: str) -> None:
         self.add_page(repo_rel, docs_rel)
@@ -84,16 +82,6 @@ class SiteMap:
                         self._by_name.setdefault(path.name.lower(), path)
         path = self._by_name.get(name.lower())
         return path.relative_to(self.root).as_posix() if path is not None else None
-
-    def page_by_name(self, name: str) -> str | None:
-        """The page of the one published file called `name`; None when none or several."""
-        if self._names_size != len(self.pages):
-            names: dict[str, str | None] = {}
-            for rel, page in self.pages.items():
-                base = posixpath.basename(rel).lower()
-                names[base] = page if names.get(base, page) == page else None
-            self._names, self._names_size = names, len(self.pages)
-        return self._names.get(name.lower())
 
     def lookup(self, repo_rel: str) -> str | None:
         key = _norm(repo_rel)
@@ -192,9 +180,7 @@ class LinkRewriter:
             return self._unlinked(m["bang"], label)
         if m["frag"]:
             resolved = Resolved(resolved.docs_path, _heading_anchor(m["frag"]))
-        # `![[note]]` embeds a note in Obsidian; here it links it (an <img> of a page is empty)
-        bang = "" if resolved.docs_path.lower().endswith((".md", ".ipynb")) else m["bang"]
-        return f"{bang}[{_escape_brackets(label)}]({self._md_url(resolved)})"
+        return f"{m['bang']}[{_escape_brackets(label)}]({self._md_url(resolved)})"
 
     def _html_attr(self, m: re.Match[str]) -> str:
         raw = html.unescape(m["target"])
@@ -255,15 +241,11 @@ class LinkRewriter:
             found, _ = self._resolve_repo_path(attachment)
             if found is not None:
                 return self._found(found, "")
-        for candidate in candidates:  # Obsidian finds a note by its name, in any folder
-            page = self.sitemap.page_by_name(posixpath.basename(candidate))
-            if page is not None:
-                return self._found(page, "")
         self._problem(f"[[{name}]]", "is broken: no post, page or file by that name")
         return None
 
     def _found(self, found: str, fragment: str) -> Resolved:
-        docs_path, _, anchor = found.partition("#")
+        docs_path, anchor = split_anchor(found)
         if self.on_link is not None:
             self.on_link(docs_path)
         return Resolved(docs_path, fragment or anchor)
@@ -318,6 +300,18 @@ class LinkRewriter:
             rel = "./" if rel == "." else rel + "/"
         url = quote(rel, safe="/-_.~")
         return f"{url}#{r.fragment}" if r.fragment else url
+
+
+def split_anchor(docs_rel: str) -> tuple[str, str]:
+    """(docs path, anchor) of a site-map entry like `code/000_c#/index.md#src-a.py`.
+
+    Only a page (.md, .ipynb) carries an anchor, and an anchor holds no `/`: so the `#` of
+    a folder or file name (`000_c#`) is never taken for the start of one.
+    """
+    path, sep, anchor = docs_rel.rpartition("#")
+    if sep and "/" not in anchor and path.lower().endswith((".md", ".ipynb")):
+        return path, anchor
+    return docs_rel, ""
 
 
 def page_url(docs_rel: str) -> str:

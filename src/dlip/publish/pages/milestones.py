@@ -16,11 +16,11 @@ from pathlib import Path
 from urllib.parse import quote
 
 from dlip.publish.markdown import escape_md
-from dlip.publish.model import Milestone, Problem, Severity, refusal
+from dlip.publish.model import Milestone, Problem, Severity
 from dlip.publish.pages import results_md
 from dlip.publish.pages.glue import Glue
-from dlip.publish.pages.links import LinkRewriter, SiteMap, relative_path
-from dlip.publish.project import RESULTS_DIRNAME, Project
+from dlip.publish.pages.links import LinkRewriter, SiteMap, relative_path, split_anchor
+from dlip.publish.project import RESULTS_DIRNAME, Project, is_inside
 
 # Shown with syntax highlighting and a download link; the value is the highlighter's name.
 SOURCE_LANGUAGES = {
@@ -47,7 +47,6 @@ class MilestoneFiles:
     images: list[Path] = field(default_factory=list)  # copied
     markdown: list[Path] = field(default_factory=list)  # other .md: pages of their own
     results: list[Path] = field(default_factory=list)  # frozen results, copied as they are
-    refused: list[Problem] = field(default_factory=list)  # paths the path rule kept out
 
 
 def page_path(project: Project, m: Milestone) -> str:
@@ -64,9 +63,9 @@ def library_anchor(rel: str) -> str:
 
 
 def scan(project: Project, m: Milestone) -> MilestoneFiles:
-    """Sort the files of a milestone folder; what leads out of the repo is refused."""
+    """Sort the files of a milestone folder; symlinks leading out of the repo are skipped."""
     found = MilestoneFiles()
-    for path in sorted(_walk(m.path, project.root, found.refused, set())):
+    for path in sorted(_walk(m.path, project.root)):
         rel = path.relative_to(m.path)
         top = rel.parts[0]
         suffix = path.suffix.lower()
@@ -85,23 +84,14 @@ def scan(project: Project, m: Milestone) -> MilestoneFiles:
     return found
 
 
-def _walk(folder: Path, root: Path, refused: list[Problem], seen: set[Path]):
-    """Every file under `folder` that the path rule lets the site read; each folder once."""
-    seen.add(folder.resolve())
-    try:
-        entries = sorted(folder.iterdir())
-    except OSError as exc:
-        refused.append(Problem(folder, f"cannot be read ({exc.strerror or exc})", refused=True))
-        return
-    for path in entries:
+def _walk(folder: Path, root: Path):
+    for path in folder.iterdir():
         if path.name.startswith(".") or path.name in SKIPPED_DIRS:
             continue
-        problem = refusal(path, root)
-        if problem is not None:
-            refused.append(problem)
-        elif path.is_dir():
-            if path.resolve() not in seen:
-                yield from _walk(path, root, refused, seen)
+        if path.is_symlink() and not is_inside(path, root):
+            continue  # never follow a link out of the repo
+        if path.is_dir():
+            yield from _walk(path, root)
         elif path.is_file():
             yield path
 
@@ -219,7 +209,7 @@ def library_files(project: Project, m: Milestone) -> list[Path]:
     root = project.root.resolve()
     found: dict[Path, None] = {}
     for pattern in m.inputs:
-        for path in sorted(project.root.glob(pattern)):
+        for path in glob_files(project.root, pattern):
             if not path.is_file() or "__pycache__" in path.parts:
                 continue
             try:
@@ -229,6 +219,21 @@ def library_files(project: Project, m: Milestone) -> list[Path]:
             if path.suffix.lower() in SOURCE_LANGUAGES:
                 found.setdefault(path, None)
     return list(found)
+
+
+def glob_files(root: Path, pattern: str) -> list[Path]:
+    """What a glob matches, each folder it matches standing for every file below it.
+
+    Before Python 3.13 a pattern ending in `**` (`src/dlip/gpt/**`) matches folders only;
+    read that way, it would match no file at all.
+    """
+    found: set[Path] = set()
+    for match in root.glob(pattern):
+        if match.is_dir():
+            found.update(p for p in match.rglob("*") if not p.is_dir())
+        else:
+            found.add(match)
+    return sorted(found)
 
 
 def _file_block(project: Project, page: str, path: Path, label: str, anchor: str,
@@ -286,7 +291,7 @@ def _rel_to(m: Milestone, path: Path) -> str:
 
 
 def _relpath(page: str, target: str) -> str:
-    path, _, anchor = target.partition("#")
+    path, anchor = split_anchor(target)
     rel = relative_path(path, posixpath.dirname(page))
     url = quote(rel, safe="/-_.~")
     return f"{url}#{anchor}" if anchor else url

@@ -19,7 +19,8 @@ from dlip.publish.project import Project, is_inside
 NAV_FILE = "nav.json"  # in the work dir: the hook reads it to set MkDocs' nav
 MANIFEST_FILE = "generated.json"  # in the work dir: what the last run wrote
 # Paths under a hand-written docs/ folder that belong to the generator (gitignored).
-GENERATED_AREAS = ("blog/", "code/", "_generated/", "index.md")
+# A hand-written docs/index.md is the author's home page: kept, with a warning.
+GENERATED_AREAS = ("blog/", "code/", "_generated/")
 
 
 def write_site(project: Project, site: Site) -> tuple[int, int, int]:
