@@ -13,9 +13,9 @@ import os
 import re
 from pathlib import Path
 
+from dlip.publish.model import Milestone
 from dlip.publish.pages.feed import FEED_PATH
 from dlip.publish.pages.math import with_math
-from dlip.publish.model import Milestone
 from dlip.publish.project import WORK_DIRNAME, Project
 
 log = logging.getLogger("dlip")  # not under "mkdocs": strict mode does not count these
@@ -32,16 +32,16 @@ def project_for(config_file: str | os.PathLike[str] | None) -> Project:
 
 def on_config(config):
     from dlip.publish.discover.inventory import discover
-    from dlip.publish.site.build import generate_pages
     from dlip.publish.discover.milestones import discover_milestones
     from dlip.publish.pages.style import CSS_PATH
-    from dlip.publish.site.docs import read_nav
+    from dlip.publish.site.build import generate_pages
     from dlip.publish.site.config import (
         JUPYTER_IGNORE,
         MARKDOWN_EXTENSIONS,
         READY_ENV,
         REQUIRED_EXTENSIONS,
     )
+    from dlip.publish.site.docs import read_nav
 
     project = project_for(config.config_file_path)
     if os.environ.get(READY_ENV) != "1":
@@ -90,8 +90,9 @@ def on_post_page(output: str, page, config) -> str:
 def _watched(project: Project, milestones: list[Milestone]) -> list[Path]:
     """What an author edits: posts, milestone folders, README and the folders of notes."""
     from dlip.publish.discover.notes import discover_notes
+    from dlip.publish.discover.post_folders import post_folders
 
-    paths = {project.posts_dir, project.code_dir}
+    paths = {project.posts_dir, project.code_dir, *post_folders(project)}
     paths.update(m.path for m in milestones)
     paths.update(p for p in project.root.iterdir() if p.is_file() and p.suffix.lower() == ".md")
     for note in discover_notes(project, {m.path for m in milestones}):
