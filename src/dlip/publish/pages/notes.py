@@ -214,6 +214,9 @@ def notes_nav(plan: NotePlan, project: Project) -> list:
     root = plan.folders.get(".")
     if root is None:
         return []
+    tops = [sub for sub in root.subfolders if plan.folders[sub].page is not None]
+    if not root.notes and len(tops) == 1:
+        return _nav_tree(plan, tops[0])  # a lone `notes/` folder is the Notes section itself
     items: list = [{plan.titles[p]: plan.pages[p]} for p in root.notes]
     items += [{plan.folders[sub].title: _nav_tree(plan, sub)} for sub in sorted(root.subfolders)
               if plan.folders[sub].page is not None]
