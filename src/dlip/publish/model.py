@@ -7,7 +7,7 @@ from datetime import date
 from pathlib import Path
 from typing import Literal
 
-from dlip.publish.project import RESULTS_DIRNAME
+from dlip.publish.project import RESULTS_DIRNAME, outside_reason
 
 Severity = Literal["error", "warning"]
 
@@ -20,10 +20,21 @@ class Problem:
     reason: str
     severity: Severity = "error"
     line: int | None = None
+    # Refused by the path rule (`project.outside_reason`): `check` fails, `build` warns.
+    refused: bool = False
 
     def __str__(self) -> str:
         where = f"{self.path}:{self.line}" if self.line else str(self.path)
         return f"{self.severity}: {where}: {self.reason}"
+
+
+def refusal(path: Path, root: Path, severity: Severity = "error",
+            where: str = "the repo") -> Problem | None:
+    """The problem of reading `path` under the one path rule, or None when it may be read."""
+    reason = outside_reason(path, root, where)
+    if reason is None:
+        return None
+    return Problem(path, f"{reason}; refused, not published", severity, refused=True)
 
 
 @dataclass(frozen=True)

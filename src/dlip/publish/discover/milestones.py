@@ -14,8 +14,8 @@ from typing import Any
 
 import yaml
 
-from dlip.publish.model import Milestone, Problem, RunStep
-from dlip.publish.project import MILESTONE_CONFIG, Project
+from dlip.publish.model import Milestone, Problem, RunStep, refusal
+from dlip.publish.project import MILESTONE_CONFIG, Project, outside_reason
 
 FOLDER_RE = re.compile(r"^(?P<number>\d{2,3})_(?P<slug>[^/\\]+)$")
 STATUSES = ("planned", "in-progress", "done")
@@ -31,8 +31,18 @@ def discover_milestones(project: Project) -> tuple[list[Milestone], list[Problem
     problems: list[Problem] = []
     base = project.code_dir if project.code_dir.is_dir() else project.root
     milestones = []
-    for folder in sorted(p for p in base.iterdir() if p.is_dir()):
+    refused = refusal(base, project.root)
+    if refused is not None:
+        return [], [refused]
+    for folder in sorted(base.iterdir()):
         if folder.name.startswith(SKIPPED_PREFIXES):
+            continue
+        refused = refusal(folder, project.root)
+        if refused is not None:
+            if base == project.code_dir or FOLDER_RE.match(folder.name):
+                problems.append(refused)
+            continue
+        if not folder.is_dir():
             continue
         if FOLDER_RE.match(folder.name) is None:
             if base == project.code_dir:
@@ -73,10 +83,12 @@ def find_milestone(milestones: list[Milestone], name_or_number: str) -> Mileston
     raise LookupError(f"no milestone {name_or_number!r}; available: {available}")
 
 
-def find_readme(folder: Path) -> Path | None:
-    """The folder's README, whatever its case (README.md, README.MD, readme.md)."""
+def find_readme(folder: Path, root: Path | None = None) -> Path | None:
+    """The folder's README, whatever its case (README.md, README.MD, readme.md); one that
+    leads outside `root` (the folder itself unless given) is never read."""
     candidates = sorted(
-        p for p in folder.iterdir() if p.is_file() and p.name.lower() == "readme.md"
+        p for p in folder.iterdir() if p.name.lower() == "readme.md"
+        and outside_reason(p, root or folder) is None and p.is_file()
     )
     return candidates[0] if candidates else None
 
@@ -87,10 +99,12 @@ def read_milestone(project: Project, folder: Path) -> tuple[Milestone, list[Prob
     if match is None:
         raise ValueError(f"{folder} is not a milestone folder name")
     number, slug = match["number"], match["slug"]
-    title = _readme_title(folder) or _title_from_slug(slug)
+    title = _readme_title(folder, project.root) or _title_from_slug(slug)
     config_path = folder / MILESTONE_CONFIG
-    if not config_path.is_file():
-        return Milestone(path=folder, number=number, slug=slug, title=title), []
+    refused = refusal(config_path, project.root) if config_path.is_symlink() else None
+    if refused is not None or not config_path.is_file():
+        milestone = Milestone(path=folder, number=number, slug=slug, title=title)
+        return milestone, [refused] if refused is not None else []
 
     config, problems = _load_yaml(config_path)
     if config is None:
@@ -284,8 +298,8 @@ def _duplicate_numbers(milestones: list[Milestone]) -> list[Problem]:
     return problems
 
 
-def _readme_title(folder: Path) -> str | None:
-    readme = find_readme(folder)
+def _readme_title(folder: Path, root: Path) -> str | None:
+    readme = find_readme(folder, root)
     return first_heading(readme) if readme is not None else None
 
 

@@ -12,24 +12,37 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from dlip.publish.discover.post_folders import (
+    author_order,
+    has_date_field,
+    looks_dated,
+    post_files,
+    post_folders,
+)
 from dlip.publish.model import Post, Problem
 from dlip.publish.project import Project
 
-FILENAME_RE = re.compile(r"^(?P<date>\d{4}-\d{2}-\d{2})\s*-\s*(?P<title>.+)\.md$", re.IGNORECASE)
-DATED_TITLE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}\s*[-:–—]\s*(?P<title>.+)$")
+# `2024-01-05 - Title.md`, `2024-01-05-my-title.md`, `2024-01-05_title.md`, `2024-01-05.md`
+FILENAME_RE = re.compile(r"^(?P<date>\d{4}-\d{2}-\d{2})(?:(?:\s*-\s*|[\s_]+)(?P<title>.+?))?\.md$",
+                         re.IGNORECASE)
+# A heading that repeats the date, padded or not: `# 2024-12-3 - Title`
+DATED_TITLE_RE = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}\s*[-:–—]\s*(?P<title>.+)$")
 FRONT_MATTER_RE = re.compile(r"\A---[ \t]*\r?\n(?P<yaml>.*?)(?:\r?\n)?^(?:---|\.\.\.)[ \t]*$\r?\n?",
                              re.DOTALL | re.MULTILINE)
 MORE_MARKER = "<!-- more -->"
 WORDS_PER_MINUTE = 200
 # Files in the posts folder that are not posts and need no date in their name.
 NOT_POSTS = frozenset({"readme.md", "index.md"})
-KNOWN_FIELDS = ("tags", "milestone", "draft", "summary", "title", "slug", "date")
+KNOWN_FIELDS = ("tags", "milestone", "draft", "summary", "title", "slug", "date",
+                # what Material's blog plugin reads, for posts written for it
+                "categories", "authors", "description", "readtime", "pin", "links", "comments",
+                "hide", "search", "template")
 LEADING_ZERO_RE = re.compile(r"[-+]?0[0-9_]+")  # YAML 1.1 would read these as octal
 # A file name holds at most 255 bytes; `YYYY-MM-DD - ` and `.md` take 16 of them.
 MAX_TITLE_BYTES = 255 - len("YYYY-MM-DD - .md")
@@ -44,27 +57,35 @@ def discover_posts(
     Posts that cannot be published for an error of their own (a broken front matter, say)
     are added to `rejected` when given, so `check` can still report their other problems.
     """
-    folder = project.posts_dir
-    if not folder.is_dir():
-        return [], []
     posts: list[Post] = []
     problems: list[Problem] = []
-    for path in sorted(folder.iterdir()):
-        if not path.is_file() or path.suffix.lower() != ".md" or path.name.startswith("."):
-            continue
-        if path.name.lower() in NOT_POSTS:
-            continue
-        post, found = _read(path)
-        problems.extend(found)
-        if post is not None and any(p.severity == "error" for p in found):
-            if rejected is not None:
-                rejected.append(post)
-        elif post is not None:
-            posts.append(post)
+    for folder in post_folders(project):
+        for path in post_files(folder):
+            if path.name.lower() in NOT_POSTS or not path.is_file():
+                continue
+            if path.parent != folder and not looks_dated(path) and not has_date_field(path):
+                problems.append(Problem(path, "in a posts folder but not a post (no date in its "
+                                              "name or front matter); not published",
+                                        severity="warning"))
+                continue
+            _add_post(path, posts, problems, rejected)
     posts, duplicates = _drop_duplicate_slugs(posts)
     problems.extend(duplicates)
-    posts.sort(key=lambda p: (p.date, p.path.name))
+    order = author_order(project, [p.path for p in posts])
+    unknown = max(order.values(), default=0) + 1  # files git does not know yet come last
+    posts.sort(key=lambda p: (p.date, order.get(p.path, unknown), p.path.name))
     return posts, problems
+
+
+def _add_post(path: Path, posts: list[Post], problems: list[Problem],
+              rejected: list[Post] | None) -> None:
+    post, found = _read(path)
+    problems.extend(found)
+    if post is not None and any(p.severity == "error" for p in found):
+        if rejected is not None:
+            rejected.append(post)
+    elif post is not None:
+        posts.append(post)
 
 
 def read_post(path: Path) -> tuple[Post | None, list[Problem]]:
@@ -78,12 +99,12 @@ def read_post(path: Path) -> tuple[Post | None, list[Problem]]:
 def _read(path: Path) -> tuple[Post | None, list[Problem]]:
     """The post as far as it can be read, even with errors, and every problem in it."""
     match = FILENAME_RE.match(path.name)
-    if match is None:
-        return None, [Problem(path, "file name must look like 'YYYY-MM-DD - Title.md'")]
-    try:
-        day = date.fromisoformat(match["date"])
-    except ValueError:
-        return None, [Problem(path, f"impossible date {match['date']!r} in the file name")]
+    day: date | None = None
+    if match is not None:
+        try:
+            day = date.fromisoformat(match["date"])
+        except ValueError:
+            return None, [Problem(path, f"impossible date {match['date']!r} in the file name")]
     raw = path.read_bytes()
     try:
         text = raw.decode("utf-8-sig")
@@ -96,9 +117,19 @@ def _read(path: Path) -> tuple[Post | None, list[Problem]]:
     meta, body, problems = split_front_matter(path, text)
     if meta is None:
         meta = {}  # read on without it: the post's other problems are reported too
+    if day is None:
+        day = _front_matter_date(path, meta.get("date"), problems)
+        if day is None:
+            return None, problems or [Problem(path, "file name must look like "
+                                                    "'YYYY-MM-DD - Title.md' (or the front "
+                                                    "matter hold a 'date:')")]
     heading, body = _take_title_heading(body)
-    title = _text(meta, "title") or heading or match["title"].strip()
+    title = (_text(meta, "title") or heading or _name_title(match)
+             or (path.stem if match is None else day.isoformat()))
     tags = _tags(path, meta.get("tags"), problems)
+    for category in _tags(path, meta.get("categories"), problems):
+        if category not in tags:
+            tags += (category,)
     draft = meta.get("draft", False)
     if not isinstance(draft, bool):
         problems.append(Problem(path, f"draft: must be true or false, not {draft!r}"))
@@ -220,6 +251,35 @@ def published(posts: list[Post]) -> list[Post]:
     return [p for p in posts if not p.draft]
 
 
+def _name_title(match: re.Match[str] | None) -> str | None:
+    """The title a file name gives: `2024-01-05 - Title.md` "Title", `2024-01-05-my-post.md`
+    "My post" (a slug's hyphens become spaces)."""
+    if match is None or not match["title"] or not match["title"].strip(" -_"):
+        return None
+    title = match["title"].strip()
+    if " " not in title:
+        words = " ".join(re.sub(r"[-_]+", " ", title).split())
+        title = words[:1].upper() + words[1:]
+    return title
+
+
+def _front_matter_date(path: Path, value: Any, problems: list[Problem]) -> date | None:
+    """`date: 2024-01-05` (or Material's `date: {created: 2024-01-05}`) as a date."""
+    if isinstance(value, dict):
+        value = value.get("created")
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value).strip()[:10])
+    except ValueError:
+        problems.append(Problem(path, f"date: must look like 2024-01-05, not {value!r}"))
+        return None
+
+
 def _take_title_heading(body: str) -> tuple[str | None, str]:
     """The title from a leading `# ` heading (date prefix dropped) and the body without it."""
     lines = body.splitlines(keepends=True)
@@ -276,15 +336,18 @@ def _drop_duplicate_slugs(posts: list[Post]) -> tuple[list[Post], list[Problem]]
 
 
 def new_post(project: Project, title: str) -> Path:
-    """Create today's `daily-blog/YYYY-MM-DD - Title.md` with a `# Title` heading."""
+    """Create today's `YYYY-MM-DD - Title.md` with a `# Title` heading, in the folder the
+    repo's posts are in (`daily-blog/` for a repo without posts)."""
     title = " ".join(title.split())
     if not title:
         raise ValueError("a post needs a title")
     safe = safe_title(title)
     if not safe:
         raise ValueError(f"{title!r} cannot be a file name")
-    path = project.posts_dir / post_filename(date.today(), safe)
-    project.posts_dir.mkdir(parents=True, exist_ok=True)
+    folders = post_folders(project)
+    folder = folders[0] if folders else project.posts_dir
+    path = folder / post_filename(date.today(), safe)
+    folder.mkdir(parents=True, exist_ok=True)
     with open(path, "x", encoding="utf-8") as f:  # "x": never overwrite a post
         f.write(f"# {title}\n\n")
     return path

@@ -144,8 +144,6 @@ def index_pages(
             lines += streak_block(posts, today)
             lines += [f"[Atom feed]({rel(page, FEED_PATH)}) · [Archive]({rel(page, ARCHIVE_INDEX)})"
                       f" · [Tags]({rel(page, TAGS_INDEX)})", ""]
-        if not posts:
-            lines += ["No posts yet. Add `daily-blog/YYYY-MM-DD - Title.md` and build again.", ""]
         for post in chunk:
             lines += post_summary(post, page, sitemap, refs)
         lines += _pager(page, number, len(chunks))
@@ -207,7 +205,7 @@ def archive_pages(posts: list[Post]) -> dict[str, str]:
         lines.append(f"- [{name}]({rel(ARCHIVE_INDEX, page)}) ({count} "
                      f"{'post' if count == 1 else 'posts'})")
         body = _front_matter(name, None, listing=True) + [f"# {name}", ""]
-        body += _post_list(page, sorted(month_posts, key=lambda p: (p.date, p.path.name)))
+        body += _post_list(page, month_posts)  # oldest first, in the author's order
         body += [f"[Archive]({rel(page, ARCHIVE_INDEX)})", ""]
         pages[page] = "\n".join(body)
     pages[ARCHIVE_INDEX] = "\n".join(lines + [""])
@@ -229,7 +227,7 @@ def tag_pages(posts: list[Post]) -> dict[str, str]:
         lines += ["No tags yet. Add `tags: [a, b]` to a post's front matter.", ""]
     for tag in sorted(by_tag, key=str.lower):
         page = tag_page_path(tag)
-        tagged = sorted(by_tag[tag], key=lambda p: (p.date, p.path.name), reverse=True)
+        tagged = list(reversed(by_tag[tag]))  # newest first, same-day posts in reverse order
         lines.append(f"- [{escape_md(tag)}]({rel(TAGS_INDEX, page)}) ({len(tagged)})")
         body = _front_matter(f"Tag: {tag}", None, listing=True)
         body += [f"# Tag: {escape_md(tag)}", ""]

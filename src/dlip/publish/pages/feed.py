@@ -24,7 +24,7 @@ def atom_feed(posts: list[Post], site_name: str, site_url: str | None) -> str:
     With a `site_url` every link is absolute; without one, links are relative to the feed's
     own location, which readers resolve against the URL they fetched it from.
     """
-    newest = sorted(posts, key=lambda p: (p.date, p.path.name), reverse=True)[:FEED_ENTRIES]
+    newest = list(reversed(posts))[:FEED_ENTRIES]  # posts come oldest first, in the author's order
     base = (site_url.rstrip("/") + "/") if site_url else None
     updated = _timestamp(newest[0].date) if newest else _timestamp(date(1970, 1, 1))
     lines = [

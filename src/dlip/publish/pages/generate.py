@@ -12,22 +12,21 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from dlip.publish.discover.notes import discover_notes, note_title
+from dlip.publish.discover.notes import discover_notes, read_notes_config
+from dlip.publish.discover.post_folders import dated_outside, post_folders
 from dlip.publish.discover.posts import post_url_path, published
 from dlip.publish.model import Milestone, Post, Problem, Severity
 from dlip.publish.pages import blog, home, roadmap_chart
 from dlip.publish.pages import milestones as milestone_md
+from dlip.publish.pages import notes as notes_md
 from dlip.publish.pages import roadmap as roadmap_block
 from dlip.publish.pages.feed import FEED_PATH, atom_feed
 from dlip.publish.pages.glue import Glue
 from dlip.publish.pages.links import LinkRewriter, SiteMap
 from dlip.publish.pages.math import math_assets
-from dlip.publish.pages.notes import note_page_path
 from dlip.publish.pages.style import CSS_PATH, DLIP_CSS
 from dlip.publish.project import Project
 from dlip.publish.run import freeze
-
-MAX_NAV_NOTES = 40
 
 
 @dataclass
@@ -68,7 +67,8 @@ def generate(
     problems = site.problems
     glue = Glue(milestones)
     posts = [_glued(post, glue, problems, link_severity) for post in published(posts)]
-    sitemap = SiteMap(project.root, attachment_dirs=[project.posts_dir])
+    folders = post_folders(project)
+    sitemap = SiteMap(project.root, attachment_dirs=folders)
 
     readme = roadmap_block.find_readme(project)
     readme_text = readme.read_text("utf-8", errors="replace") if readme is not None else None
@@ -76,7 +76,9 @@ def generate(
     sitemap.add_page(".", home.HOME)
     if readme is not None:
         sitemap.add_page(readme.name, about or home.HOME)
-    sitemap.add_page(project.posts_dir.name, blog.BLOG_INDEX)
+    if posts:
+        for folder in folders:
+            sitemap.add_page(_rel(project, folder), blog.BLOG_INDEX)
     for post in posts:
         sitemap.add_post(_rel(project, post.path), post_url_path(post))
 
@@ -90,21 +92,13 @@ def generate(
     if project.code_dir.is_dir() and sitemap.lookup(project.code_dir.name) is None:
         sitemap.add_page(project.code_dir.name, f"{home.HOME}#roadmap")
 
-    notes = site.notes = discover_notes(project, {m.path for m in milestones})
-    note_pages: list[tuple[str, str]] = []
-    for path in notes:
-        page = note_page_path(project, path)
-        if _is_reserved(page, sitemap):
-            problems.append(Problem(path, f"its page {page} would replace a generated page; "
-                                          "not published (rename it)", severity="warning"))
-            continue
-        sitemap.add_page(_rel(project, path), page)
-        if path.suffix.lower() == ".ipynb":
-            sitemap.add_asset(page, path)  # mkdocs-jupyter renders it, stored outputs as they are
-        folder = _rel(project, path.parent)
-        if path.name.lower() == "readme.md" and folder != ".":
-            sitemap.add_page(folder, page)
-        note_pages.append((note_title(path), page))
+    notes_config = read_notes_config(project)
+    problems.extend(notes_config.problems)
+    notes = site.notes = discover_notes(project, {m.path for m in milestones}, notes_config)
+    problems.extend(dated_outside(notes, project))
+    plan = notes_md.plan_notes(project, notes, sitemap, problems,
+                               lambda page: _is_reserved(page, sitemap),
+                               {m.path for m in milestones} | set(folders))
 
     # Posts first: their links tell each milestone which posts cite it.
     refs = _milestone_refs(posts, milestones, milestone_pages, problems, link_severity)
@@ -129,13 +123,7 @@ def generate(
         )
         home_rows.append((m, page, headline))
 
-    for path in notes:
-        page = sitemap.lookup(_rel(project, path))
-        if page is None or path.suffix.lower() != ".md":
-            continue
-        text = glue.fill(path.read_text(encoding="utf-8", errors="replace"), path, problems,
-                         link_severity)
-        site.pages[page] = LinkRewriter(sitemap, path, page, problems, link_severity).rewrite(text)
+    site.pages.update(notes_md.note_pages(project, plan, sitemap, glue, problems, link_severity))
 
     readme_md = None
     if readme is not None and readme_text is not None:
@@ -152,9 +140,10 @@ def generate(
     site.pages[home.PROGRESS_SVG] = roadmap_chart.progress_svg(home_rows)
 
     blog_refs = {p.path: refs[p.path] for p in posts if p.path in refs}
-    site.pages.update(blog.index_pages(posts, sitemap, blog_refs, today))
-    site.pages.update(blog.archive_pages(posts))
-    site.pages.update(blog.tag_pages(posts))
+    if posts:  # a repo without posts has no blog: no empty index, calendar or archive
+        site.pages.update(blog.index_pages(posts, sitemap, blog_refs, today))
+        site.pages.update(blog.archive_pages(posts))
+        site.pages.update(blog.tag_pages(posts))
     site.pages[FEED_PATH] = atom_feed(posts, site_name, site_url)
     site.pages[CSS_PATH] = DLIP_CSS
 
@@ -162,7 +151,7 @@ def generate(
         if docs_path not in site.pages:
             site.copies[docs_path] = source
     site.copies.update(math_assets())
-    site.nav = _nav(home_rows, note_pages, about)
+    site.nav = _nav(home_rows, notes_md.notes_nav(plan, project), about, bool(posts))
     _check_rejected(rejected, sitemap, glue, milestones, milestone_pages, problems,
                     link_severity)
     return site
@@ -248,21 +237,21 @@ def _headline(m: Milestone, metrics: dict[str, Any]) -> home.Headline | None:
 
 
 def _nav(rows: list[tuple[Milestone, str, home.Headline | None]],
-         notes: list[tuple[str, str]], about: str | None) -> list:
+         notes: list[Any], about: str | None, has_posts: bool) -> list:
+    """Home, About, Blog (only with posts), Milestones, then the notes as their folders."""
     nav: list[Any] = [{"Home": home.HOME}]
     if about:
         nav.append({home.ABOUT_TITLE: about})
-    nav += [
-        {"Blog": [
+    if has_posts:
+        nav.append({"Blog": [
             {"Latest posts": blog.BLOG_INDEX},
             {"Archive": blog.ARCHIVE_INDEX},
             {"Tags": blog.TAGS_INDEX},
-        ]},
-    ]
+        ]})
     if rows:
         nav.append({"Milestones": [{f"{m.number} · {m.title}": page} for m, page, _ in rows]})
     if notes:
-        nav.append({"Notes": [{title: page} for title, page in notes[:MAX_NAV_NOTES]]})
+        nav.append({"Notes": notes})
     return nav
 
 

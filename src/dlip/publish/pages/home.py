@@ -63,7 +63,8 @@ def home_page(
     elif readme_md:
         lines += [readme_md.rstrip(), ""]
     lines += roadmap(milestones)
-    lines += latest_posts(posts)
+    if posts:  # no "Latest posts" and no link to a blog that is not there
+        lines += latest_posts(posts)
     return "\n".join(lines)
 
 
@@ -178,7 +179,7 @@ def milestone_card(m: Milestone, page: str, headline: Headline | None) -> list[s
 
 def latest_posts(posts: list[Post]) -> list[str]:
     lines = ["## Latest posts", ""]
-    newest = sorted(posts, key=lambda p: (p.date, p.path.name), reverse=True)[:LATEST_POSTS]
+    newest = list(reversed(posts))[:LATEST_POSTS]  # posts come oldest first, in the author's order
     if not newest:
         return lines + ["No posts yet.", ""]
     for post in newest:

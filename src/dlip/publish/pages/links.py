@@ -53,6 +53,8 @@ class SiteMap:
     attachment_dirs: list[Path] = field(default_factory=list)
     _lower: dict[str, str] = field(default_factory=dict, repr=False)
     _by_name: dict[str, Path] | None = field(default=None, repr=False)
+    _names: dict[str, str | None] = field(default_factory=dict, repr=False)
+    _names_size: int = field(default=-1, repr=False)
 
     def add_page(self, repo_rel: str, docs_rel: str) -> None:
         key = _norm(repo_rel)
@@ -82,6 +84,16 @@ class SiteMap:
                         self._by_name.setdefault(path.name.lower(), path)
         path = self._by_name.get(name.lower())
         return path.relative_to(self.root).as_posix() if path is not None else None
+
+    def page_by_name(self, name: str) -> str | None:
+        """The page of the one published file called `name`; None when none or several."""
+        if self._names_size != len(self.pages):
+            names: dict[str, str | None] = {}
+            for rel, page in self.pages.items():
+                base = posixpath.basename(rel).lower()
+                names[base] = page if names.get(base, page) == page else None
+            self._names, self._names_size = names, len(self.pages)
+        return self._names.get(name.lower())
 
     def lookup(self, repo_rel: str) -> str | None:
         key = _norm(repo_rel)
@@ -180,7 +192,9 @@ class LinkRewriter:
             return self._unlinked(m["bang"], label)
         if m["frag"]:
             resolved = Resolved(resolved.docs_path, _heading_anchor(m["frag"]))
-        return f"{m['bang']}[{_escape_brackets(label)}]({self._md_url(resolved)})"
+        # `![[note]]` embeds a note in Obsidian; here it links it (an <img> of a page is empty)
+        bang = "" if resolved.docs_path.lower().endswith((".md", ".ipynb")) else m["bang"]
+        return f"{bang}[{_escape_brackets(label)}]({self._md_url(resolved)})"
 
     def _html_attr(self, m: re.Match[str]) -> str:
         raw = html.unescape(m["target"])
@@ -241,6 +255,10 @@ class LinkRewriter:
             found, _ = self._resolve_repo_path(attachment)
             if found is not None:
                 return self._found(found, "")
+        for candidate in candidates:  # Obsidian finds a note by its name, in any folder
+            page = self.sitemap.page_by_name(posixpath.basename(candidate))
+            if page is not None:
+                return self._found(page, "")
         self._problem(f"[[{name}]]", "is broken: no post, page or file by that name")
         return None
 

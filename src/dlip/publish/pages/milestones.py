@@ -16,11 +16,11 @@ from pathlib import Path
 from urllib.parse import quote
 
 from dlip.publish.markdown import escape_md
-from dlip.publish.model import Milestone, Problem, Severity
+from dlip.publish.model import Milestone, Problem, Severity, refusal
 from dlip.publish.pages import results_md
 from dlip.publish.pages.glue import Glue
 from dlip.publish.pages.links import LinkRewriter, SiteMap, relative_path, split_anchor
-from dlip.publish.project import RESULTS_DIRNAME, Project, is_inside
+from dlip.publish.project import RESULTS_DIRNAME, Project
 
 # Shown with syntax highlighting and a download link; the value is the highlighter's name.
 SOURCE_LANGUAGES = {
@@ -47,6 +47,7 @@ class MilestoneFiles:
     images: list[Path] = field(default_factory=list)  # copied
     markdown: list[Path] = field(default_factory=list)  # other .md: pages of their own
     results: list[Path] = field(default_factory=list)  # frozen results, copied as they are
+    refused: list[Problem] = field(default_factory=list)  # paths the path rule kept out
 
 
 def page_path(project: Project, m: Milestone) -> str:
@@ -63,9 +64,9 @@ def library_anchor(rel: str) -> str:
 
 
 def scan(project: Project, m: Milestone) -> MilestoneFiles:
-    """Sort the files of a milestone folder; symlinks leading out of the repo are skipped."""
+    """Sort the files of a milestone folder; what leads out of the repo is refused."""
     found = MilestoneFiles()
-    for path in sorted(_walk(m.path, project.root)):
+    for path in sorted(_walk(m.path, project.root, found.refused, set())):
         rel = path.relative_to(m.path)
         top = rel.parts[0]
         suffix = path.suffix.lower()
@@ -84,14 +85,23 @@ def scan(project: Project, m: Milestone) -> MilestoneFiles:
     return found
 
 
-def _walk(folder: Path, root: Path):
-    for path in folder.iterdir():
+def _walk(folder: Path, root: Path, refused: list[Problem], seen: set[Path]):
+    """Every file under `folder` that the path rule lets the site read; each folder once."""
+    seen.add(folder.resolve())
+    try:
+        entries = sorted(folder.iterdir())
+    except OSError as exc:
+        refused.append(Problem(folder, f"cannot be read ({exc.strerror or exc})", refused=True))
+        return
+    for path in entries:
         if path.name.startswith(".") or path.name in SKIPPED_DIRS:
             continue
-        if path.is_symlink() and not is_inside(path, root):
-            continue  # never follow a link out of the repo
-        if path.is_dir():
-            yield from _walk(path, root)
+        problem = refusal(path, root)
+        if problem is not None:
+            refused.append(problem)
+        elif path.is_dir():
+            if path.resolve() not in seen:
+                yield from _walk(path, root, refused, seen)
         elif path.is_file():
             yield path
 

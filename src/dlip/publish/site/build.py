@@ -17,12 +17,14 @@ from pathlib import Path
 
 from dlip.publish.model import Inventory, Problem, Severity
 from dlip.publish.discover.inventory import discover
+from dlip.publish.discover.post_folders import posts_source
 from dlip.publish.pages.generate import Site, generate
 from dlip.publish.site.docs import write_site
 from dlip.publish.project import Project
 from dlip.publish.run import freeze
 from dlip.publish.run.runner import run_stale
 from dlip.publish.site import config as site_config
+from dlip.publish.site.gitignore import ensure_ignored
 from dlip.publish.pages.roadmap import readme_problems
 
 
@@ -89,7 +91,11 @@ def build(project: Project, *, jobs: int = 1, run: bool = True) -> int:
     elapsed = time.monotonic() - start
     posts = sum(1 for p in inventory.posts if not p.draft)
     status = "built" if ok else "FAILED to build"
-    print(f"{status} {_shown(project.site_dir)}/: {posts} posts, "
+    source = posts_source(project, [p.path for p in inventory.posts])
+    ignored = ensure_ignored(project)
+    if ignored:
+        print(ignored, file=sys.stderr)
+    print(f"{status} {_shown(project.site_dir)}/: {posts} posts{' ' + source if source else ''}, "
           f"{len(inventory.milestones)} milestones, {len(site.pages)} generated files; "
           f"{errors} errors, {warnings} warnings; {elapsed:.1f} s", file=sys.stderr)
     return 0 if ok and not errors else 1
@@ -107,7 +113,9 @@ def check(project: Project) -> int:
     _print_problems(problems)
     errors = sum(1 for p in problems if p.severity == "error")
     notes = sum(1 for path in site.notes if path.suffix.lower() == ".md")
-    checked = [_count(len(inventory.posts), "post"), _count(len(inventory.milestones), "milestone")]
+    source = posts_source(project, [p.path for p in inventory.posts])
+    checked = [_count(len(inventory.posts), "post") + (f" {source}" if source else ""),
+               _count(len(inventory.milestones), "milestone")]
     if notes:
         checked.append(_count(notes, "note"))
     summary = (f"dlip check: {', '.join(checked)}: {_count(errors, 'error')}, "
