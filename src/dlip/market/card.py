@@ -10,14 +10,22 @@ import numpy as np
 import pandas as pd
 
 from dlip.market.splits import SPLITS
-from dlip.market.tokenizer import BODY, GAP, REGIME, VOCAB_SIZE, WICK, describe
+from dlip.market.tokenizer import (
+    BODY,
+    GAP,
+    REGIME,
+    SESSION_VERSION,
+    VOCAB_SIZE,
+    WICK,
+    describe,
+)
 
 
 def train_token_counts(table: pd.DataFrame) -> np.ndarray:
     """How often each token occurs on training bars (warm-up bars carry no token)."""
     tokens = table["token"].to_numpy()
     train = (table["split"] == "train").to_numpy() & (tokens >= 0)
-    return np.bincount(tokens[train], minlength=VOCAB_SIZE)
+    return np.bincount(tokens[train], minlength=max(VOCAB_SIZE, int(tokens.max()) + 1))
 
 
 def _entropy_bits(counts: np.ndarray) -> float:
@@ -36,10 +44,11 @@ class CardStats:
     row batches of a partitioned dataset), so a card never needs the whole table.
     """
 
-    def __init__(self, warmup: int) -> None:
+    def __init__(self, warmup: int, vocab_size: int = VOCAB_SIZE) -> None:
         self.warmup = warmup
+        self.vocab_size = vocab_size
         self.symbols: dict[str, dict] = {}
-        self.counts = np.zeros(VOCAB_SIZE, dtype=np.int64)
+        self.counts = np.zeros(vocab_size, dtype=np.int64)
         self.balance = {s: np.zeros(5, dtype=np.int64) for s in SPLITS}  # n, up, r0, r1, r2
 
     def add(self, piece) -> None:
@@ -72,7 +81,7 @@ class CardStats:
                 row[f"{s}_last"] = part.max()
         tokens = col["token"]
         train = (split == "train") & (tokens >= 0)
-        self.counts += np.bincount(tokens[train], minlength=VOCAB_SIZE)
+        self.counts += np.bincount(tokens[train], minlength=self.vocab_size)
         ok = col["target_in_split"] & (col["position"] >= self.warmup)
         d, r = col["next_direction"], col["next_range_bucket"]
         for s in SPLITS:
@@ -128,14 +137,16 @@ def card_from_stats(stats: CardStats, meta: dict, tokenizer_dict: dict) -> dict:
         "cuts": meta["cuts"],
         "settings": meta["settings"],
         "class_balance": stats.class_balance(),
-        "vocab_size": VOCAB_SIZE,
+        "vocab_size": stats.vocab_size,
         "tokens_used_in_train": int((counts > 0).sum()),
         "token_entropy_bits_train": _entropy_bits(counts) if counts.any() else None,
-        "max_entropy_bits": float(np.log2(VOCAB_SIZE)),
+        "max_entropy_bits": float(np.log2(stats.vocab_size)),
         "top_tokens_train": [
             {"token": int(k), "share": float(counts[k] / max(counts.sum(), 1)),
              "words": describe(int(k))} for k in top
         ],
+        **({"session_gap_minutes": meta["session_gap_minutes"]}
+           if "session_gap_minutes" in meta else {}),
         "tokenizer": tokenizer_dict,
         "reconstruction_error": meta["reconstruction_error"],
         "return_bucket_edges": meta["return_bucket_edges"],
@@ -145,7 +156,8 @@ def card_from_stats(stats: CardStats, meta: dict, tokenizer_dict: dict) -> dict:
 
 def card_dict(dataset) -> dict:
     """The card of a dataset held in memory (`Dataset`)."""
-    stats = CardStats(dataset.meta["settings"]["features"]["warmup"])
+    stats = CardStats(dataset.meta["settings"]["features"]["warmup"],
+                      dataset.tokenizer.vocab_size)
     t = dataset.table
     symbols = t["symbol"].to_numpy()
     if len(t):
@@ -231,7 +243,11 @@ def card_markdown(card: dict) -> str:
         "A token is five choices: gap (" + ", ".join(GAP) + "), body (" + ", ".join(BODY)
         + "), upper wick and lower wick (" + ", ".join(WICK) + "), and volatility regime ("
         + ", ".join(REGIME) + "). Every size is measured in units of the bar's trailing "
-        "volatility scale, so a token means the same on a quiet index and a wild stock.",
+        "volatility scale, so a token means the same on a quiet index and a wild stock."
+        + (" Intraday bars (vocabulary `candle-s1`) add a session-open copy of every token "
+           f"(ids {VOCAB_SIZE} and up) for the first bar after a break of more than "
+           f"{card.get('session_gap_minutes', 30)} minutes, so no window crosses a session "
+           "break unmarked." if card["tokenizer_version"] == SESSION_VERSION else ""),
         "",
         f"Edges fitted on training bars only: no gap below |gap| {tok['gap_edge']:.3f}; doji "
         f"below |body| {tok['body_edges'][0]:.3f}, strong above {tok['body_edges'][1]:.3f}; "

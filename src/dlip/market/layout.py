@@ -29,6 +29,9 @@ CARD_MD = "card.md"
 CARD_JSON = "card.json"
 
 HORIZON = 5
+# Intraday datasets (bars closer than a day on the union calendar, by the median gap):
+# a bar more than SESSION_GAP_MINUTES after the one before opens a session.
+SESSION_GAP_MINUTES = 30
 RETURN_QUANTILES = (0.2, 0.4, 0.6, 0.8)
 RANGE_QUANTILES = (1 / 3, 2 / 3)
 
@@ -37,6 +40,7 @@ COLUMNS = ("symbol", "timestamp", "position", "open", "high", "low", "close", "v
            "scale", *FEATURES, "gap_masked", "valid", "token", "split", "target_in_split",
            "next_direction", "next_return_bucket", "next_range_bucket", "next_return",
            "fwd_return_5")
+INTRADAY_COLUMNS = (*COLUMNS, "session_open")
 
 
 def partition_file(index: int) -> str:

@@ -33,13 +33,13 @@ from dlip.market.layout import DEFAULT_SETTINGS, HORIZON, BuildSettings
 from dlip.market.provenance import SourceInfo
 from dlip.market.readers import BATCH_ROWS, ProblemList, SourceRun, stream_file
 from dlip.market.sources import SymbolBars
-from dlip.market.tokenizer import CandleTokenizer
+from dlip.market.tokenizer import SESSION_VERSION, CandleTokenizer
 
 NO_FUTURE = np.iinfo(np.int64).max
 ENGINES = ("embedded", "ray")
 FEAT_COLUMNS = ("timestamp", "position", "open", "high", "low", "close", "volume", "scale",
                 *FEATURES, "gap_masked", "valid", "next_return", "next_return_z",
-                "next_range_z", "fwd_return_5", "ts_ahead")
+                "next_range_z", "fwd_return_5", "ts_ahead", "session_open")
 
 
 # --- step 1: stage --------------------------------------------------------------------
@@ -262,6 +262,8 @@ class SymbolFeaturizer:
         self.out_dir = work / "feat" / f"{index:06d}"
         self.held: Cols | None = None
         self.written = 0
+        self.last_ts: int | None = None
+        self.gap_ns = layout.SESSION_GAP_MINUTES * 60 * 10**9
 
     def _emit(self, cols: Cols) -> None:
         if len(cols["timestamp"]):
@@ -273,7 +275,13 @@ class SymbolFeaturizer:
         n = len(raw["timestamp"])
         feats = self.stream.push(*(raw[k] for k in ("open", "high", "low", "close")))
         start = self.stream.position - n
-        frame = raw | {"position": np.arange(start, start + n, dtype=np.int64)} | feats
+        ts = raw["timestamp"]
+        before = np.empty(n, dtype=np.int64)
+        before[1:] = ts[:-1]
+        before[0] = ts[0] - 2 * self.gap_ns if self.last_ts is None else self.last_ts
+        self.last_ts = int(ts[-1])
+        frame = raw | {"position": np.arange(start, start + n, dtype=np.int64),
+                       "session_open": (ts - before) > self.gap_ns} | feats
         if self.held is not None:
             frame = {k: np.concatenate([self.held[k], frame[k]]) for k in frame}
         self._emit(_take(_with_targets(frame), slice(None, -HORIZON)))
@@ -355,7 +363,14 @@ def fit(work: Path, n_symbols: int, calendar: np.ndarray, settings: BuildSetting
                               f"{HORIZON} target bars inside the training period")
     return_edges = np.quantile(rz_all, layout.RETURN_QUANTILES)
     range_edges = np.quantile(gz_all, layout.RANGE_QUANTILES)
+    if intraday(calendar):
+        tokenizer = tokenizer.with_sessions()
     return cuts, tokenizer, return_edges, range_edges
+
+
+def intraday(calendar: np.ndarray) -> bool:
+    """Bars closer than a day apart (the median gap of the union calendar)."""
+    return len(calendar) > 1 and float(np.median(np.diff(calendar))) < 86_400e9
 
 
 # --- step 4: tokenize --------------------------------------------------------------------
@@ -381,7 +396,7 @@ def tokenize(work: str, out: str, index: int, symbol: str, plan: dict) -> tuple:
     return_edges = np.asarray(plan["return_edges"])
     range_edges = np.asarray(plan["range_edges"])
     hasher = PartitionHasher()
-    stats = CardStats(plan["warmup"])
+    stats = CardStats(plan["warmup"], tokenizer.vocab_size)
     recon = Reconstruction()
     path = Path(out) / layout.partition_file(index)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -402,7 +417,7 @@ def tokenize(work: str, out: str, index: int, symbol: str, plan: dict) -> tuple:
             arrays["split"] = pa.DictionaryArray.from_arrays(
                 pa.array(split_code.astype(np.int32)), pa.array(SPLIT_NAMES))
             arrays["timestamp"] = pa.array(cols["timestamp"], pa.timestamp("ns", tz=zone))
-            arrow = pa.table({k: arrays[k] for k in layout.COLUMNS})
+            arrow = pa.table({k: arrays[k] for k in cols})
             if writer is None:
                 writer = pq.ParquetWriter(path, arrow.schema, use_dictionary=["symbol", "split"],
                                           write_statistics=["timestamp", "position"])
@@ -427,7 +442,7 @@ def _tokenized(f: Cols, symbol: str, tokenizer: CandleTokenizer, cuts_ns: np.nda
         **{k: f[k] for k in ("open", "high", "low", "close", "volume", "scale", *FEATURES)},
         "gap_masked": f["gap_masked"].astype(bool),
         "valid": f["valid"].astype(bool),
-        "token": tokenizer.encode({k: f[k] for k in (*FEATURES, "valid")}),
+        "token": tokenizer.encode({k: f[k] for k in (*FEATURES, "valid", "session_open")}),
         "split": SPLIT_NAMES[code],
         "target_in_split": (ahead == code) & (code != 3),
         "next_direction": np.where(np.isfinite(nxt), (nxt > 0).astype(np.int8),
@@ -436,7 +451,8 @@ def _tokenized(f: Cols, symbol: str, tokenizer: CandleTokenizer, cuts_ns: np.nda
         "next_range_bucket": _bucket(f["next_range_z"], range_edges),
         "next_return": nxt,
         "fwd_return_5": f["fwd_return_5"],
-    } | {"_split_code": code}
+    } | ({"session_open": f["session_open"].astype(bool)}
+         if tokenizer.version == SESSION_VERSION else {}) | {"_split_code": code}
 
 
 # --- the whole build ------------------------------------------------------------------
@@ -493,6 +509,8 @@ def build_folder(specs: list[str | SymbolBars], tmp: Path, *, repair: bool = Fal
              "dropped_rows": [str(d) for d in r.dropped.get(s, [])]}
             for r in st.runs for s in r.symbols
         ],
+        **({"session_gap_minutes": layout.SESSION_GAP_MINUTES}
+           if tokenizer.version == SESSION_VERSION else {}),
         "partitions": partitions,
         "content_hash": combine((p["symbol"], p["rows"], p["digest"]) for p in partitions),
         "tokenizer": tokenizer.to_dict(),

@@ -98,10 +98,10 @@ def token_frequencies(table: pd.DataFrame, path: Path) -> Path:
     plt = _pyplot()
     counts = train_token_counts(table)
     order = np.argsort(-counts, kind="stable")
-    _, body, *_ = decompose(order)
+    _, body, *_ = decompose(order % VOCAB_SIZE)
     palette = [DOWN, "#f4a261", FLAT, "#8ecae6", UP]
     fig, ax = plt.subplots(figsize=(12, 4))
-    ax.bar(np.arange(VOCAB_SIZE), counts[order] / max(counts.sum(), 1),
+    ax.bar(np.arange(len(counts)), counts[order] / max(counts.sum(), 1),
            color=[palette[b] for b in body], width=1.0)
     from matplotlib.patches import Patch
 
@@ -109,7 +109,7 @@ def token_frequencies(table: pd.DataFrame, path: Path) -> Path:
               fontsize=8, ncol=5)
     ax.set_xlabel("tokens, most frequent first")
     ax.set_ylabel("share of training bars")
-    ax.axhline(1 / VOCAB_SIZE, color="#333", lw=0.8, ls="--")
+    ax.axhline(1 / len(counts), color="#333", lw=0.8, ls="--")
     ax.set_title("Token frequencies on the training split (dashed: uniform)")
     fig.tight_layout()
     fig.savefig(path, dpi=110)

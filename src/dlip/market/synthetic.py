@@ -130,6 +130,39 @@ class SyntheticMarket:
         return dict(zip(("open", "high", "low", "close"), prices.T, strict=True)) | {
             "volume": volume}
 
+    def intraday_bars(self, bar_minutes: int = 1, start: str = "2021-01-04",
+                      half_day_every: int = 40, overnight_vol: float = 2.0) -> pd.DataFrame:
+        """`n_bars` intraday bars in sessions of 09:30-16:00 on weekdays (naive local time).
+
+        Volatility and volume follow a U shape over the session (high at the open and the
+        close, low at midday); each session opens after an overnight gap `overnight_vol`
+        times a bar's typical move; every `half_day_every`-th session closes at 13:00.
+        The GARCH-t bars of `arrays` supply the shocks, rescaled by the profile.
+        """
+        full = 390 // bar_minutes
+        half = 210 // bar_minutes
+        lengths: list[int] = []
+        while sum(lengths) < self.n_bars:
+            day = len(lengths) + 1
+            lengths.append(half if day % half_day_every == 0 else full)
+        lengths[-1] -= sum(lengths) - self.n_bars
+        days = pd.bdate_range(start, periods=len(lengths))
+        minute = np.concatenate([np.arange(k) * bar_minutes for k in lengths])
+        first = np.concatenate([[True] + [False] * (k - 1) for k in lengths])
+        day_of_bar = np.repeat(days.to_numpy(), lengths)
+        stamps = day_of_bar + np.timedelta64(9 * 60 + 30, "m") + minute.astype("timedelta64[m]")
+        x = (minute + bar_minutes / 2) / 390.0  # 0 at the open, 1 at the close
+        profile = 0.6 + 2.4 * (x - 0.5) ** 2 / 0.25 * 0.5  # U: 1.8 at the ends, 0.6 midday
+        rng = np.random.default_rng(self.seed + 1)
+        rel = self._log_bars(np.random.default_rng(self.seed)) * profile[:, None]
+        rel[first] += (overnight_vol * self.calm_vol * rng.standard_normal(first.sum()))[:, None]
+        prices = self._prices(rel)
+        volume = np.round(1e4 * profile * np.exp(0.3 * rng.standard_normal(self.n_bars)))
+        frame = pd.DataFrame(prices, columns=["open", "high", "low", "close"])
+        frame["volume"] = volume
+        frame.insert(0, "timestamp", stamps)
+        return frame
+
     def bars(self) -> pd.DataFrame:
         """The bars as a frame with daily timestamps from 1900."""
         if self.n_bars > MAX_DAILY_BARS:

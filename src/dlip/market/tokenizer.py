@@ -4,6 +4,12 @@ A token combines five small choices, each a bin of one causal feature:
 
     gap (3) x body (5) x upper wick (2) x lower wick (2) x regime (3) = 180 tokens
 
+That is vocabulary `candle-v1`, for daily (and longer) bars. Intraday bars use
+`candle-s1`: the same 180 tokens, plus the same 180 again marked "session open" (ids
+180-359) for the first bar of each session (a bar more than SESSION_GAP after the one
+before: overnight, weekends, holidays, after a half day). So a window of tokens never
+crosses a session break without a token saying so. Daily ids are identical in both.
+
 The edges are quantiles of the training split only, and they are mirror-symmetric: the
 edges for a fall are the edges for a rise with the sign flipped, and the upper and lower
 wicks share one edge. So a bearish candle is exactly the mirror of a bullish one, and
@@ -13,18 +19,20 @@ features (the training median inside each bin) and so into approximate candles.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
 VERSION = "candle-v1"
+SESSION_VERSION = "candle-s1"  # intraday: + a session-open copy of every token
+SESSION = ("in session", "session open")
 
 GAP = ("gap down", "no gap", "gap up")
 BODY = ("strong fall", "fall", "doji", "rise", "strong rise")
 WICK = ("short", "long")
 REGIME = ("calm", "normal", "turbulent")
 SIZES = (len(GAP), len(BODY), len(WICK), len(WICK), len(REGIME))
-VOCAB_SIZE = int(np.prod(SIZES))
+VOCAB_SIZE = int(np.prod(SIZES))  # candle-v1; candle-s1 has 2 * VOCAB_SIZE
 
 # Quantiles of the training features that place the edges (documented in the card).
 GAP_QUANTILE = 1 / 3  # |gap| below this quantile is "no gap"
@@ -100,10 +108,19 @@ class CandleTokenizer:
         r = np.digitize(features["regime"], self.regime_edges)
         return g, b, u, w, r
 
+    def with_sessions(self) -> CandleTokenizer:
+        """The same bins with the session-open tokens (vocabulary candle-s1)."""
+        return replace(self, version=SESSION_VERSION)
+
     def encode(self, features: dict[str, np.ndarray]) -> np.ndarray:
-        """Token ids (int16); -1 where the bar is still in warm-up (`valid` false)."""
+        """Token ids (int16); -1 where the bar is still in warm-up (`valid` false).
+
+        With candle-s1, `features["session_open"]` moves a session's first bar to 180+.
+        """
         g, b, u, w, r = self.components(features)
         tokens = compose(g, b, u, w, r)
+        if self.version == SESSION_VERSION:
+            tokens = tokens + VOCAB_SIZE * np.asarray(features["session_open"], dtype=np.int64)
         valid = features.get("valid")
         if valid is not None:
             tokens = np.where(valid, tokens, -1)
@@ -113,11 +130,11 @@ class CandleTokenizer:
 
     @property
     def vocab_size(self) -> int:
-        return VOCAB_SIZE
+        return 2 * VOCAB_SIZE if self.version == SESSION_VERSION else VOCAB_SIZE
 
     def inverse(self, tokens: np.ndarray) -> dict[str, np.ndarray]:
         """Representative features of each token: the training median inside each bin."""
-        g, b, u, w, r = decompose(np.asarray(tokens))
+        g, b, u, w, r = decompose(np.asarray(tokens) % VOCAB_SIZE)
         wick = np.asarray(self.wick_centers)
         return {
             "gap": np.asarray(self.gap_centers)[g],
@@ -145,23 +162,29 @@ class CandleTokenizer:
 
     def vocabulary(self) -> list[dict]:
         """Every token with its parts and a description in words."""
-        return [
+        out = [
             {"token": t, "words": describe(t)} | dict(zip(
                 ("gap", "body", "upper_wick", "lower_wick", "regime"),
                 (GAP[g], BODY[b], WICK[u], WICK[w], REGIME[r]), strict=True))
             for t, (g, b, u, w, r) in enumerate(zip(*decompose(np.arange(VOCAB_SIZE)),
                                                      strict=True))
         ]
+        if self.version != SESSION_VERSION:
+            return out
+        return [e | {"session": SESSION[k]} | ({"token": e["token"] + k * VOCAB_SIZE,
+                                                "words": describe(e["token"] + k * VOCAB_SIZE)})
+                for k in (0, 1) for e in out]
 
     def to_dict(self) -> dict:
-        return asdict(self) | {"vocab_size": VOCAB_SIZE, "quantiles": {
+        return asdict(self) | {"vocab_size": self.vocab_size, "quantiles": {
             "gap": GAP_QUANTILE, "body": BODY_QUANTILES, "wick": WICK_QUANTILE,
             "regime": REGIME_QUANTILES}}
 
     @classmethod
     def from_dict(cls, data: dict) -> CandleTokenizer:
-        if data.get("version") != VERSION:
-            raise ValueError(f"tokenizer version {data.get('version')!r}, expected {VERSION!r}")
+        if data.get("version") not in (VERSION, SESSION_VERSION):
+            raise ValueError(f"tokenizer version {data.get('version')!r}, expected {VERSION!r} "
+                             f"or {SESSION_VERSION!r}")
         fields = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()
                   if k in cls.__dataclass_fields__}
         return cls(**fields)
@@ -184,15 +207,18 @@ def decompose(tokens: np.ndarray) -> tuple[np.ndarray, ...]:
 
 def mirror(tokens: np.ndarray) -> np.ndarray:
     """The token of the mirrored candle: gap and body flip sign, the wicks swap."""
-    g, b, u, w, r = decompose(tokens)
-    return compose(2 - g, 4 - b, w, u, r)
+    session, base = np.divmod(np.asarray(tokens, dtype=np.int64), VOCAB_SIZE)
+    g, b, u, w, r = decompose(base)
+    return compose(2 - g, 4 - b, w, u, r) + VOCAB_SIZE * session
 
 
 def describe(token: int) -> str:
     """A token in words, e.g. 'gap up, strong rise, long upper wick, short lower wick, calm'."""
-    g, b, u, w, r = (int(x) for x in decompose(np.asarray(token)))
-    return (f"{GAP[g]}, {BODY[b]}, {WICK[u]} upper wick, {WICK[w]} lower wick, "
-            f"{REGIME[r]} volatility")
+    session, base = divmod(int(token), VOCAB_SIZE)
+    g, b, u, w, r = (int(x) for x in decompose(np.asarray(base)))
+    words = (f"{GAP[g]}, {BODY[b]}, {WICK[u]} upper wick, {WICK[w]} lower wick, "
+             f"{REGIME[r]} volatility")
+    return f"session open: {words}" if session else words
 
 
 def reconstruction_error(
