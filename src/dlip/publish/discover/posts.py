@@ -60,32 +60,29 @@ def discover_posts(
     posts: list[Post] = []
     problems: list[Problem] = []
     for folder in post_folders(project):
+        in_docs = project.user_mkdocs_yml is not None and project.docs_dir in folder.parents
         for path in post_files(folder):
             if path.name.lower() in NOT_POSTS or not path.is_file():
                 continue
             if path.parent != folder and not looks_dated(path) and not has_date_field(path):
-                problems.append(Problem(path, "in a posts folder but not a post (no date in its "
-                                              "name or front matter); not published",
-                                        severity="warning"))
+                if not in_docs:  # under the author's own docs/, MkDocs shows it as a page
+                    problems.append(Problem(path, "in a posts folder but not a post (no date "
+                                                  "in its name or front matter); not published",
+                                            severity="warning"))
                 continue
-            _add_post(path, posts, problems, rejected)
+            post, found = _read(path)
+            problems.extend(found)
+            if post is not None and any(p.severity == "error" for p in found):
+                if rejected is not None:
+                    rejected.append(post)
+            elif post is not None:
+                posts.append(post)
     posts, duplicates = _drop_duplicate_slugs(posts)
     problems.extend(duplicates)
     order = author_order(project, [p.path for p in posts])
     unknown = max(order.values(), default=0) + 1  # files git does not know yet come last
     posts.sort(key=lambda p: (p.date, order.get(p.path, unknown), p.path.name))
     return posts, problems
-
-
-def _add_post(path: Path, posts: list[Post], problems: list[Problem],
-              rejected: list[Post] | None) -> None:
-    post, found = _read(path)
-    problems.extend(found)
-    if post is not None and any(p.severity == "error" for p in found):
-        if rejected is not None:
-            rejected.append(post)
-    elif post is not None:
-        posts.append(post)
 
 
 def read_post(path: Path) -> tuple[Post | None, list[Problem]]:

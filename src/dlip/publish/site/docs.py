@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from dlip import atomic
+from dlip.publish.discover.post_folders import post_folders
 from dlip.publish.model import Problem
 from dlip.publish.pages.generate import Site
 from dlip.publish.project import Project, is_inside
@@ -31,11 +32,13 @@ def write_site(project: Project, site: Site) -> tuple[int, int, int]:
     manifest_path = project.work_dir / MANIFEST_FILE
     previous = _read_manifest(manifest_path)
     owns_everything = is_inside(docs, project.work_dir)
+    # Posts the author keeps under docs/ (docs/blog/) are theirs, generated area or not.
+    authored = [f for f in post_folders(project) if is_inside(f, docs)]
     written = copied = 0
     kept: list[str] = []
     for rel, text in site.pages.items():
         target = docs / rel
-        if not _may_write(rel, target, previous, owns_everything, site.problems):
+        if not _may_write(rel, target, previous, owns_everything, site.problems, authored):
             continue
         kept.append(rel)
         data = text.encode("utf-8")
@@ -45,7 +48,7 @@ def write_site(project: Project, site: Site) -> tuple[int, int, int]:
         written += 1
     for rel, source in site.copies.items():
         target = docs / rel
-        if not _may_write(rel, target, previous, owns_everything, site.problems):
+        if not _may_write(rel, target, previous, owns_everything, site.problems, authored):
             continue
         kept.append(rel)
         if _same_file(source, target):
@@ -67,11 +70,11 @@ def read_nav(project: Project) -> list[Any] | None:
 
 
 def _may_write(rel: str, target: Path, previous: set[str], owns_everything: bool,
-               problems: list[Problem]) -> bool:
+               problems: list[Problem], authored: list[Path] = ()) -> bool:
     """Never overwrite a hand-written file in a docs/ folder the author also edits."""
     if owns_everything or rel in previous or not (target.exists() or target.is_symlink()):
         return True
-    if rel.startswith(GENERATED_AREAS):
+    if rel.startswith(GENERATED_AREAS) and not any(f in target.parents for f in authored):
         return True
     problems.append(Problem(target, "hand-written file is in the way of a generated page; "
                                     "left as it is", severity="warning"))

@@ -78,6 +78,30 @@ def on_config(config):
     return config
 
 
+def on_files(files, config):
+    """Posts kept under the author's own docs/ (docs/blog/) are published as generated post
+    pages; MkDocs does not render their sources a second time."""
+    from dlip.publish.discover.post_folders import (
+        has_date_field,
+        looks_dated,
+        post_files,
+        post_folders,
+    )
+
+    project = project_for(config.config_file_path)
+    docs = Path(config.docs_dir).resolve()
+    for folder in post_folders(project):
+        if docs not in folder.resolve().parents:
+            continue
+        for path in post_files(folder):
+            if looks_dated(path) or has_date_field(path):
+                rel = path.resolve().relative_to(docs).as_posix()
+                found = files.get_file_from_path(rel)
+                if found is not None:
+                    files.remove(found)
+    return files
+
+
 def on_post_page(output: str, page, config) -> str:
     """Advertise the Atom feed; drop the empty MathJax tag notebooks get (no CDN here)."""
     depth = page.url.count("/") if page.url else 0
