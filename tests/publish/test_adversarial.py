@@ -7,8 +7,15 @@ One module, so a reader can scan every case at once; grouped by the rule each ca
 
 from __future__ import annotations
 
+import functools
+import html
 import json
+import os
+import re
+import shutil
+import threading
 import time
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -18,6 +25,7 @@ from repo_files import dlip, write
 from dlip.publish.discover.milestones import discover_milestones
 from dlip.publish.discover.posts import MAX_TITLE_BYTES, discover_posts, new_post, read_post
 from dlip.publish.project import Project, outside_reason
+from dlip.publish.site import config as site_config
 from dlip.publish.site.build import check, generate_pages
 
 
@@ -135,6 +143,185 @@ def test_outside_reason_follows_links_to_the_end(tmp_path: Path) -> None:
 
 
 # --- 2. nothing that runs ----------------------------------------------------------------
+
+# Every payload opens a dialog if it runs; the browser test below records dialogs.
+RUNS = {
+    "site name": '<script>alert("site name")</script>',
+    "milestone title": '<img src=x onerror=alert("milestone title")>',
+    "note heading": '<svg onload=alert("note heading")>',
+}
+RESULTS_CARD = """# Card <img src=x onerror=alert('card heading')>
+
+<img src=x onerror=alert('img')> <input autofocus onfocus=alert('input')>
+
+<details open ontoggle=alert('details')><summary>more</summary>text</details>
+
+[a link](javascript:alert('link')) and [another](<javascript:alert('angle')>)
+{: onclick="alert('attr list')" }
+
+| metric | value |
+|---|---:|
+| rows | 42 |
+"""
+SVG_SCRIPT = ('<svg xmlns="http://www.w3.org/2000/svg" xmlns:svg="http://www.w3.org/2000/svg">'
+              '<svg:script>alert("svg:script")</svg:script><rect width="1" height="1"/></svg>')
+SVG_ONLOAD = '<svg xmlns="http://www.w3.org/2000/svg" onload="alert(\'svg onload\')"/>'
+SVG_FOREIGN = ('<svg xmlns="http://www.w3.org/2000/svg"><foreignObject width="9" height="9">'
+               '<img xmlns="http://www.w3.org/1999/xhtml" src="x" onerror="alert(\'foreign\')"/>'
+               "</foreignObject></svg>")
+SVG_EXTERNAL = ('<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink">'
+                '<use xlink:href="https://evil.example/sprite.svg#a"/></svg>')
+SVG_DRAWING = ('<svg xmlns="http://www.w3.org/2000/svg" width="40" height="20"><style>rect{fill:'
+               '#369}</style><rect width="40" height="20" clip-path="url(#c)"/></svg>')
+PAGE_HTML = ('<html><body><h1>Demo</h1><script>alert("html file")</script>'
+             '<p onmouseover="alert(\'hover\')">hi <a href="javascript:alert(\'a\')">a</a></p>'
+             "</body></html>")
+
+
+def _nothing_runs(root: Path) -> Path:
+    """A repo holding every way a string that is not the author's could run on the site."""
+    write(root / "README.md", f"# {RUNS['site name']}\n\nA repo of hostile strings.\n")
+    write(root / "notes" / "guide.md", f"# {RUNS['note heading']}\n\nA note.\n")
+    _post(root, "2026-02-01 - Links", (
+        "Links: [angle](<javascript:alert('angle post')>), [plain](javascript:alert('plain')), "
+        "[spaced](  JaVaScRiPt:alert('case')), [entity](java&#115;cript:alert('entity')) and "
+        "[a reference][r].\n\n"
+        "[r]: javascript:alert('reference')\n\n"
+        "Files: [svg](files/script.svg), [foreign](files/foreign.svg), [page](files/page.html), "
+        "[external](files/external.svg), [drawing](files/drawing.svg).\n\n"
+        '<b title="the author\'s own raw HTML stays">mine</b>\n\n'
+        # The control: the author's own raw HTML is theirs and runs, so the test can see a run.
+        '<img src="data:," onerror="alert(\'author\')" alt="">\n'))
+    files = root / "daily-blog" / "files"
+    write(files / "script.svg", SVG_SCRIPT)
+    write(files / "foreign.svg", SVG_FOREIGN)
+    write(files / "external.svg", SVG_EXTERNAL)
+    write(files / "drawing.svg", SVG_DRAWING)
+    write(files / "page.html", PAGE_HTML)
+    folder = _milestone(root, "000_hostile", f"title: '{RUNS['milestone title']}'\n",
+                        **{"onload.svg": SVG_ONLOAD})
+    write(folder / "README.md", "# Hostile\n\n![a drawing](onload.svg)\n")
+    write(folder / "results" / "run.json", json.dumps({"status": "ok", "steps": []}))
+    write(folder / "results" / "card.md", RESULTS_CARD)
+    write(folder / "results" / "plot.svg", SVG_SCRIPT)
+    return root
+
+
+def test_titles_from_the_readme_milestones_and_notes_are_escaped(tmp_path: Path) -> None:
+    project = Project.at(_nothing_runs(tmp_path))
+    site = generate_pages(project, write=False)
+    nav = json.dumps(site.nav)
+    assert RUNS["milestone title"] not in nav and RUNS["note heading"] not in nav
+    assert html.escape(RUNS["milestone title"]) in nav
+    assert html.escape(RUNS["note heading"]) in nav
+    config = yaml.safe_load(site_config.write_default_config(project).read_text())
+    assert config["site_name"] == html.escape(RUNS["site name"])
+
+
+def test_markdown_a_run_wrote_keeps_its_table_and_loses_what_runs(tmp_path: Path) -> None:
+    project = Project.at(_nothing_runs(tmp_path))
+    page = generate_pages(project, write=False).pages["code/000_hostile/index.md"]
+    results = page[page.index("## Results"):]
+    assert re.search(r"<[^>]*\son\w+\s*=", results) is None  # no event handler in any tag
+    assert "<input" not in results and "javascript:" not in results
+    assert "&lt;img src=x onerror" in results  # the heading's tag is text
+    assert "<td>42</td>" in results and "<details" in results  # the table renders
+
+
+def test_svg_and_html_files_are_checked_before_they_are_copied(tmp_path: Path) -> None:
+    project = Project.at(_nothing_runs(tmp_path))
+    site = generate_pages(project, write=False)
+    copied = {Path(rel).name for rel in site.copies}
+    assert {"script.svg", "foreign.svg", "external.svg", "onload.svg", "plot.svg"} & copied == set()
+    assert "drawing.svg" in copied  # a drawing is a drawing
+    page = site.pages["daily-blog/files/page.html"]  # published, sanitized
+    assert "Demo" in page and "<script" not in page and "onmouseover" not in page
+    assert "javascript:" not in page
+    refused = {p.path.name for p in site.problems if p.refused}
+    assert {"onload.svg", "plot.svg"} <= refused  # in the milestone folder and its results
+    linked = " ".join(p.reason for p in site.problems if "more than a drawing" in p.reason)
+    for name in ("script.svg", "foreign.svg", "external.svg", "onload.svg"):
+        assert f"'{name}' leads to an SVG" in linked or f"/{name}' leads to an SVG" in linked
+    assert "plot.svg is not shown" in site.pages["code/000_hostile/index.md"]
+
+
+def test_post_links_lead_only_to_http_mailto_or_the_site(tmp_path: Path) -> None:
+    project = Project.at(_nothing_runs(tmp_path))
+    site = generate_pages(project, write=False)
+    (page,) = [text for rel, text in site.pages.items() if rel.startswith("blog/2026/")]
+    post = page.split("\n---\n", 1)[1]  # the front matter's description is escaped text
+    assert "javascript" not in post.lower() and "java&#115;cript" not in post
+    assert '<b title="the author\'s own raw HTML stays">mine</b>' in post
+    unsafe = [p for p in site.problems
+              if "scheme other than" in p.reason and p.path.name == "2026-02-01 - Links.md"]
+    assert len(unsafe) == 5, unsafe  # four inline links and the reference
+
+
+def test_check_fails_on_what_would_run_and_build_warns(tmp_path: Path) -> None:
+    root = _nothing_runs(tmp_path)
+    out = dlip("check", "--repo", str(root))
+    assert out.returncode == 1 and "Traceback" not in out.stderr
+    assert "files/script.svg' leads to an SVG that is more than a drawing" in out.stderr
+    assert "scheme other than http, https or mailto" in out.stderr
+
+
+def _chromium_or_skip() -> str:
+    """Debian's chromium (or Chrome on CI); as in tests/browser, missing fails only on CI."""
+    found = next((p for name in ("chromium", "chromium-browser", "google-chrome",
+                                 "google-chrome-stable") if (p := shutil.which(name))), None)
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        found = None
+    if found is None:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("CI=true but no chromium or playwright", pytrace=False)
+        pytest.skip("no chromium on PATH or no playwright")
+    return found
+
+
+@pytest.mark.browser
+def test_a_browser_opens_every_page_built_from_them_and_nothing_runs(tmp_path: Path) -> None:
+    chromium = _chromium_or_skip()
+    root = _nothing_runs(tmp_path)
+    out = dlip("build", "--no-run", "--repo", str(root), timeout=600)
+    assert out.returncode == 0, out.stderr
+    site = root / "site"
+    pages = sorted(p.relative_to(site).as_posix() for p in site.rglob("*")
+                   if p.suffix in (".html", ".svg") and "assets" not in p.parts)
+    assert "daily-blog/files/page.html" in pages and "notes/guide/index.html" in pages
+    from playwright.sync_api import sync_playwright
+
+    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(site))
+    handler.log_message = lambda *args: None  # type: ignore[method-assign]
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}/"
+    dialogs: list[str] = []
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=chromium, args=[
+                "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"])
+            page = browser.new_page()
+            page.on("dialog", lambda d: (dialogs.append(f"{page.url}: {d.message}"), d.dismiss()))
+            page.route("**/*", lambda route: route.continue_() if route.request.url.startswith(
+                base) else route.abort())
+            for rel in pages:
+                page.goto(base + rel, wait_until="networkidle")
+                page.mouse.move(5, 5)
+                page.mouse.move(400, 300)  # hover handlers, were there any
+                links = page.eval_on_selector_all(
+                    "a[href]", "links => links.map(a => a.getAttribute('href'))")
+                assert not [h for h in links if h.strip().lower().startswith("javascript")], rel
+                scripts = page.eval_on_selector_all(
+                    "script", "s => s.map(x => x.textContent).join(' ')")
+                assert "alert(" not in scripts, rel
+            browser.close()
+    finally:
+        server.shutdown()
+        server.server_close()
+    # Only the author's own raw HTML ran (on the post's page): nothing else did.
+    assert [d.rsplit(": ", 1)[1] for d in dialogs] == ["author"], dialogs
 
 
 # --- 3. results that lie -----------------------------------------------------------------

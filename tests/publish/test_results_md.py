@@ -1,4 +1,4 @@
-"""Markdown a run writes into results/: headings nest, active HTML is text, code is kept."""
+"""Markdown a run writes into results/: headings nest, HTML passes an allowlist, code is kept."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from dlip.publish.pages.results_md import (
     demote_headings,
     embedded,
     markdown_files,
-    neutralize_active_html,
+    render_sanitized,
 )
 
 
@@ -27,13 +27,16 @@ def test_underlined_headings_become_demoted_atx_headings() -> None:
     assert demote_headings("```\nx\n```\n---\n", 2) == "```\nx\n```\n---\n"
 
 
-def test_active_html_is_shown_as_text_outside_code() -> None:
-    text = ("<script>alert(1)</script> <IFRAME src=x></iframe> `<script>` stays\n"
-            "```html\n<script>in a fence</script>\n```\n<b>bold</b>\n")
-    assert neutralize_active_html(text) == (
-        "&lt;script>alert(1)&lt;/script> &lt;IFRAME src=x>&lt;/iframe> `<script>` stays\n"
-        "```html\n<script>in a fence</script>\n```\n<b>bold</b>\n"
-    )
+def test_the_runs_html_passes_an_allowlist_and_code_stays_code() -> None:
+    text = ("<script>alert(1)</script>\n\n`<script>` stays <IFRAME src=x></iframe>\n\n"
+            "```html\n<script>in a fence</script>\n```\n\n<b>bold</b> "
+            "<img src=x onerror=alert(2)> [j](javascript:alert(3))\n")
+    out = render_sanitized(text)
+    assert "alert(1)" not in out and "<iframe" not in out.lower()
+    assert "onerror" not in out and "javascript:" not in out
+    assert "<code>&lt;script&gt;</code> stays" in out
+    assert "&lt;script&gt;in a fence&lt;/script&gt;" in out
+    assert "<b>bold</b>" in out and '<img src="x">' in out
 
 
 def test_files_in_order_logs_skipped_and_oversized_or_binary_named(tmp_path: Path) -> None:

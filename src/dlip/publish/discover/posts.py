@@ -25,7 +25,7 @@ from dlip.publish.discover.post_folders import (
     post_files,
     post_folders,
 )
-from dlip.publish.model import Post, Problem
+from dlip.publish.model import Post, Problem, refusal
 from dlip.publish.project import Project
 
 # `2024-01-05 - Title.md`, `2024-01-05-my-title.md`, `2024-01-05_title.md`, `2024-01-05.md`
@@ -60,9 +60,19 @@ def discover_posts(
     posts: list[Post] = []
     problems: list[Problem] = []
     for folder in post_folders(project):
+        refused = refusal(folder, project.root)
+        if refused is not None:
+            problems.append(refused)
+            continue
         in_docs = project.user_mkdocs_yml is not None and project.docs_dir in folder.parents
         for path in post_files(folder):
-            if path.name.lower() in NOT_POSTS or not path.is_file():
+            if path.name.lower() in NOT_POSTS:
+                continue
+            refused = refusal(path, project.root)
+            if refused is not None:
+                problems.append(refused)
+                continue
+            if not path.is_file():
                 continue
             if path.parent != folder and not looks_dated(path) and not has_date_field(path):
                 if not in_docs:  # under the author's own docs/, MkDocs shows it as a page

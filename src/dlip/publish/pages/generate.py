@@ -12,10 +12,11 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from dlip.publish import sanitize
 from dlip.publish.discover.notes import discover_notes, read_notes_config
 from dlip.publish.discover.post_folders import dated_outside, post_folders
 from dlip.publish.discover.posts import post_url_path, published
-from dlip.publish.model import Milestone, Post, Problem, Severity
+from dlip.publish.model import Milestone, Post, Problem, Severity, refusal
 from dlip.publish.pages import blog, home, roadmap_chart
 from dlip.publish.pages import milestones as milestone_md
 from dlip.publish.pages import notes as notes_md
@@ -70,7 +71,9 @@ def generate(
     folders = post_folders(project)
     sitemap = SiteMap(project.root, attachment_dirs=folders)
 
-    readme = roadmap_block.find_readme(project)
+    readme = roadmap_block.find_readme(project)  # never one that leads out of the repo
+    problems.extend(r for p in project.root.iterdir() if p.name.lower() == "readme.md"
+                    and (r := refusal(p, project.root)) is not None)
     readme_text = readme.read_text("utf-8", errors="replace") if readme is not None else None
     about = _about_page(project, readme_text)
     sitemap.add_page(".", home.HOME)
@@ -86,6 +89,7 @@ def generate(
     milestone_pages: dict[str, str] = {}
     for m in milestones:
         files = milestone_md.scan(project, m)
+        problems.extend(files.refused)
         scanned[m.name] = files
         milestone_pages[m.name] = milestone_md.page_path(project, m)
         milestone_md.register(project, m, files, sitemap)
@@ -118,7 +122,7 @@ def generate(
 
         site.pages[page] = milestone_md.milestone_page(
             project, m, scanned[m.name], sitemap, problems, link_severity,
-            results.results_markdown(project, m, "results", rewrite, stale),
+            results.results_markdown(project, m, "results", rewrite, stale, problems),
             headline.markdown() if headline else None, citing, glue,
         )
         home_rows.append((m, page, headline))
@@ -147,17 +151,40 @@ def generate(
     site.pages[FEED_PATH] = atom_feed(posts, site_name, site_url)
     site.pages[CSS_PATH] = DLIP_CSS
 
-    for docs_path, source in sitemap.assets.items():
-        if docs_path not in site.pages:
-            site.copies[docs_path] = source
+    _copy_assets(project, sitemap, site)
     site.copies.update(math_assets())
-    site.nav = _nav(home_rows, notes_md.notes_nav(plan, project), about, bool(posts))
+    # Milestone titles and note headings are data in the nav: the theme puts them in unescaped.
+    site.nav = sanitize.nav_titles(_nav(home_rows, notes_md.notes_nav(plan, project), about,
+                                        bool(posts)))
     _check_rejected(rejected, sitemap, glue, milestones, milestone_pages, problems,
                     link_severity)
     return site
 
 
 # --- pieces ------------------------------------------------------------------------------
+
+
+def _copy_assets(project: Project, sitemap: SiteMap, site: Site) -> None:
+    """The repo files the pages link, past the path rule and the sanitizer: the last gate
+    before a copy. HTML files are published sanitized; an SVG that is more than a drawing,
+    and XML documents that cannot be checked, are not published."""
+    reported = {p.path for p in site.problems if p.refused}
+    for docs_path, source in sitemap.assets.items():
+        if docs_path in site.pages:
+            continue
+        refused = refusal(source, project.root)
+        if refused is not None:
+            if source not in reported:
+                site.problems.append(refused)
+            continue
+        unsafe = sanitize.file_problem(source)
+        if unsafe is not None:
+            site.problems.append(Problem(source, unsafe, refused=True))
+        elif sanitize.document_kind(source.name) == "html":
+            site.pages[docs_path] = sanitize.clean_html(
+                source.read_text(encoding="utf-8", errors="replace"))
+        else:
+            site.copies[docs_path] = source
 
 
 def _about_page(project: Project, readme_text: str | None) -> str | None:

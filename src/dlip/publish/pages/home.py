@@ -186,7 +186,8 @@ def latest_posts(posts: list[Post]) -> list[str]:
         title = escape_md(post.title)
         summary = _first_sentence(plain_text(excerpt(post)))
         line = f"- {post.date.isoformat()} · [{title}]({quote(post_url_path(post), safe='/-_.~')})"
-        lines.append(f"{line}: {html.escape(summary)}" if summary else line)
+        # plain text, escaped as Markdown too: what plain_text left of a link stays text
+        lines.append(f"{line}: {escape_md(summary)}" if summary else line)
     lines += ["", "[All posts](blog/index.md) · [Archive](blog/archive/index.md) · "
                   f"[Atom feed]({FEED_PATH})", ""]
     return lines

@@ -30,9 +30,11 @@ from dlip.publish.markdown import (
     markdown_lines,
 )
 from dlip.publish.model import Problem, Severity
-from dlip.publish.project import is_inside
+from dlip.publish.project import outside_reason
+from dlip.publish.sanitize import file_problem, safe_url
 
 MAX_ASSET_BYTES = 50 * 1024 * 1024  # larger files are not copied into the site
+UNSAFE_SCHEME = "leads to a scheme other than http, https or mailto; shown as text"
 
 
 
@@ -169,6 +171,9 @@ class LinkRewriter:
         raw = m["target"].strip()
         if raw.startswith("<") and raw.endswith(">"):
             raw = raw[1:-1]
+        if not safe_url(raw):
+            self._problem(raw, UNSAFE_SCHEME)
+            return self._unlinked(m["bang"], m["text"])
         if _is_external(raw):
             return m.group(0)
         resolved = self.resolve(raw)
@@ -179,6 +184,9 @@ class LinkRewriter:
 
     def _md_target(self, raw: str, bare: bool = False) -> str:
         inner = raw[1:-1] if raw.startswith("<") and raw.endswith(">") else raw
+        if not safe_url(inner):
+            self._problem(inner, UNSAFE_SCHEME)
+            return "#"
         if _is_external(inner):
             return raw
         resolved = self.resolve(inner)
@@ -273,15 +281,20 @@ class LinkRewriter:
         hit = self.sitemap.lookup(joined)
         if hit is not None:
             return hit, None
+        if joined.startswith("/") or joined == ".." or joined.startswith("../"):
+            return None, "points outside the repo; refused and not copied"
         path = _case_insensitive(self.sitemap.root, joined)
         if path is None:
             return None, None
+        outside = outside_reason(path, self.sitemap.root)
+        if outside is not None:
+            return None, f"{outside}; refused and not copied"
+        if path.is_file() and (unsafe := file_problem(path)) is not None:
+            return None, f"leads to {unsafe}"
         rel = path.relative_to(self.sitemap.root).as_posix()
         hit = self.sitemap.lookup(rel)
         if hit is not None:
             return hit, None
-        if not is_inside(path, self.sitemap.root):
-            return None, "leads outside the repo (through a link); refused and not copied"
         if any(part.startswith(".") for part in rel.split("/")):
             return None, "points into a hidden folder, which is not published"
         if path.is_dir():

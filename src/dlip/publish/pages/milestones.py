@@ -20,7 +20,7 @@ from dlip.publish.model import Milestone, Problem, Severity, refusal
 from dlip.publish.pages import results_md
 from dlip.publish.pages.glue import Glue
 from dlip.publish.pages.links import LinkRewriter, SiteMap, relative_path, split_anchor
-from dlip.publish.project import RESULTS_DIRNAME, Project
+from dlip.publish.project import RESULTS_DIRNAME, Project, outside_reason
 
 # Shown with syntax highlighting and a download link; the value is the highlighter's name.
 SOURCE_LANGUAGES = {
@@ -216,15 +216,12 @@ def milestone_page(
 
 def library_files(project: Project, m: Milestone) -> list[Path]:
     """Files matched by the milestone's `inputs` globs, inside the repo, text only."""
-    root = project.root.resolve()
     found: dict[Path, None] = {}
     for pattern in m.inputs:
         for path in glob_files(project.root, pattern):
-            if not path.is_file() or "__pycache__" in path.parts:
+            if "__pycache__" in path.parts or outside_reason(path, project.root) is not None:
                 continue
-            try:
-                path.resolve().relative_to(root)
-            except ValueError:
+            if not path.is_file():
                 continue
             if path.suffix.lower() in SOURCE_LANGUAGES:
                 found.setdefault(path, None)

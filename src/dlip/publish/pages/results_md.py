@@ -1,10 +1,11 @@
 """Markdown files a run wrote into `results/` (a dataset card, a table of baselines),
 embedded in the results section of the milestone page.
 
-The milestone's own code writes them, so they are trusted like its README: tables, links
-and images render. Still, they nest under the page's `## Results` (headings move down two
-levels), their links are rewritten like the README's, and tags that would run code on the
-site (`<script>`, `<iframe>`, ...) are shown as text. Code blocks are left as written.
+A run writes them, so they are data, not the author's writing: they are rendered here and
+pass the allowlist sanitizer (`dlip.publish.sanitize.clean_html`), so tables, links and
+images show while scripts, event handlers and `javascript:` links do not. They nest under
+the page's `## Results` (headings move down two levels) and their links are rewritten like
+the README's. Code blocks are left as written.
 """
 
 from __future__ import annotations
@@ -13,13 +14,16 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
-from dlip.publish.markdown import escape_md, markdown_lines, outside_code_spans
+from dlip.publish.markdown import SCHEME_RE, escape_md, markdown_lines
 from dlip.publish.model import Milestone
 from dlip.publish.project import LOGS_DIRNAME, outside_reason
+from dlip.publish.sanitize import clean_html, safe_url
 
 MAX_EMBED_BYTES = 256 * 1024  # larger files are named, not shown
 DEMOTE_BY = 2  # `# Title` in the file becomes `### Title` under the page's `## Results`
-ACTIVE_TAG_RE = re.compile(r"<(/?)(script|iframe|object|embed|style)\b", re.IGNORECASE)
+# Python-Markdown extensions a results file may use; its HTML is sanitized all the same.
+RENDER_EXTENSIONS = ["tables", "fenced_code", "sane_lists", "admonition", "toc"]
+_HREF_RE = re.compile(r'(?P<lead>\s(?:href|src)=(?P<q>"))(?P<url>[^"]*)"')
 ATX_RE = re.compile(r"^(?P<hashes>#{1,6})(?=[ \t]|$)")
 SETEXT_RE = re.compile(r"^\s{0,3}(?P<bar>=+|-+)\s*$")
 
@@ -64,12 +68,43 @@ def _embed(path: Path, rel: str, rewrite: Rewrite | None) -> str:
         return head + f"### {escape_md(title)}\n\n{source} *Not UTF-8 text; not shown.*"
     if rewrite is not None:
         text = rewrite(path, text)
-    lines = demote_headings(neutralize_active_html(text), DEMOTE_BY).strip("\n").splitlines()
-    if lines and lines[0].startswith("#" * (DEMOTE_BY + 1) + " "):
-        heading, rest = lines[0], lines[1:]
-    else:
-        heading, rest = f"### {escape_md(title)}", lines
-    return head + heading + "\n\n" + source + "\n\n" + "\n".join(rest).strip("\n")
+    lines = demote_headings(text, DEMOTE_BY).strip("\n").splitlines()
+    top = "#" * (DEMOTE_BY + 1) + " "
+    if lines and lines[0].startswith(top):
+        title, lines = lines[0][len(top):].strip().rstrip("#").strip() or title, lines[1:]
+    body = render_sanitized("\n".join(lines))
+    block = f'<div class="dlip-results-md">\n{body}\n</div>' if body.strip() else ""
+    return head + f"### {escape_md(title)}\n\n{source}\n\n{block}".rstrip("\n")
+
+
+def render_sanitized(markdown_text: str) -> str:
+    """The run's Markdown rendered to HTML and passed through the allowlist sanitizer.
+
+    Rendered here rather than by MkDocs, so what a reader gets is exactly what the
+    sanitizer let through: tables, lists, code, emphasis, links and images, but no script,
+    event handler, form, frame or `javascript:` link, whatever the Markdown or HTML held.
+    Links were already pointed at the site's Markdown pages; they become page URLs here,
+    as MkDocs would make them (the milestone page is an `index.md`, so a relative URL
+    means the same from the page's folder and from its URL).
+    """
+    import markdown
+
+    rendered = markdown.markdown(markdown_text, extensions=RENDER_EXTENSIONS, output_format="html")
+    return clean_html(_HREF_RE.sub(lambda m: m["lead"] + _page_url(m["url"]) + m["q"], rendered))
+
+
+def _page_url(url: str) -> str:
+    """`../x/index.md#a` -> `../x/#a`, `note.md` -> `note/`: a page's directory-style URL."""
+    path, sep, fragment = url.partition("#")
+    if safe_url(path) and not SCHEME_RE.match(path):
+        stem, dot, ext = path.rpartition(".")
+        if dot and ext.lower() in ("md", "ipynb") and "/" not in ext:
+            folder, _, name = stem.rpartition("/")
+            if name.lower() in ("index", "readme"):
+                path = f"{folder}/" if folder else "./"
+            else:
+                path = f"{stem}/"
+    return path + sep + fragment
 
 
 def demote_headings(text: str, by: int) -> str:
@@ -96,18 +131,6 @@ def demote_headings(text: str, by: int) -> str:
             line = "#" * level + line[len(atx["hashes"]):]
         out.append(line)
     return "".join(out)
-
-
-def neutralize_active_html(text: str) -> str:
-    """`<script>` and friends shown as text, outside code blocks and code spans."""
-    return "".join(
-        line if is_code else outside_code_spans(line, _neutralize)
-        for line, is_code in markdown_lines(text)
-    )
-
-
-def _neutralize(text: str) -> str:
-    return ACTIVE_TAG_RE.sub(r"&lt;\1\2", text)
 
 
 def _is_paragraph_line(line: str) -> bool:

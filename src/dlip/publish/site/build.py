@@ -13,6 +13,7 @@ import os
 import sys
 import time
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 
 from dlip.publish.model import Inventory, Problem, Severity
@@ -84,6 +85,8 @@ def build(project: Project, *, jobs: int = 1, run: bool = True) -> int:
     problems += readme_problems(project, inventory.milestones, "warning")
     site = generate_pages(project, inventory, stale=stale)
     problems += site.problems
+    # What the path rule refused is left out of the site: a warning here, an error in check.
+    problems = [replace(p, severity="warning") if p.refused else p for p in problems]
     _print_problems(problems)
     ok = run_mkdocs(project)
     errors = sum(1 for p in problems if p.severity == "error")

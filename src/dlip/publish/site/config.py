@@ -11,6 +11,7 @@ from typing import Any
 import yaml
 
 from dlip import atomic
+from dlip.publish import sanitize
 from dlip.publish.discover.notes import GENERIC_HEADING_RE
 from dlip.publish.pages.roadmap import find_readme
 from dlip.publish.project import Project
@@ -83,7 +84,7 @@ def default_config(project: Project) -> dict[str, Any]:
     """A complete MkDocs config for a repo that has none of its own."""
     hook = Path(__file__).with_name("hook.py")
     return {
-        "site_name": site_name(project),
+        "site_name": sanitize.text(site_name(project)),  # the theme writes it unescaped
         "docs_dir": str(project.docs_dir),
         "site_dir": str(project.site_dir),
         "use_directory_urls": True,
