@@ -300,3 +300,23 @@ def test_every_internal_link_lands_and_every_page_is_reachable(which: str, reque
     result = crawl(root / "site")
     assert result.pages > (70 if which == "grown" else 1)
     assert result.missing == {} and result.orphans == [], result.summary()
+
+
+def test_posts_under_the_authors_own_docs_are_kept_and_shown_once(tmp_path: Path) -> None:
+    """A repo with its own mkdocs.yml whose posts live in docs/blog/ (Material's layout)."""
+    root = tmp_path / "repo"
+    hook = Path(__file__).resolve().parents[2] / "src/dlip/publish/site/hook.py"
+    write(root / "mkdocs.yml", f"site_name: Mine\nhooks:\n  - {hook}\n")
+    write(root / "README.md", "# Mine\n\nHome.\n")
+    write(root / "docs" / "blog" / "index.md", "# My blog, by hand\n")
+    write(root / "docs" / "blog" / "posts" / "first.md",
+          "---\ndate: 2024-01-02\n---\n# First\n\nText.\n")
+    for _ in range(2):  # the second build finds the pages the first one generated
+        result = dlip("build", "--repo", str(root))
+        assert result.returncode == 0, result.stderr
+        assert "not a post" not in result.stderr
+    assert (root / "docs/blog/index.md").read_text() == "# My blog, by hand\n"
+    assert (root / "site/blog/2024/01/02/first/index.html").is_file()
+    assert not (root / "site/blog/posts/first").exists()  # its source is not a second page
+    crawled = crawl(root / "site")
+    assert crawled.missing == {} and crawled.orphans == [], crawled.summary()
