@@ -7,6 +7,7 @@ script prints tokens per second for each and the ratio dlip / reference (goal >=
 Timings on a shared machine are noisy: compare the ratio, not the absolute numbers.
 
     python benchmarks/gpt_throughput.py [--steps 8] [--rounds 3] [--threads 2]
+    python benchmarks/gpt_throughput.py --quick   # seconds: batch 2, one step, one round
 """
 
 from __future__ import annotations
@@ -64,7 +65,11 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--quick", action="store_true",
+                        help="batch 2, one step, one round: seconds, for the tests")
     args = parser.parse_args()
+    if args.quick:
+        args.batch_size, args.steps, args.rounds = 2, 1, 1
     torch.set_num_threads(args.threads)
 
     # The milestone's model: 4 layers, 4 heads, width 128, context 128, 1,024 tokens.

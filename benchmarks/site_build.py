@@ -14,6 +14,7 @@ to the largest size (goal: close to the growth in posts, i.e. linear).
 
     python benchmarks/site_build.py                  # 100 and 1,000 posts
     python benchmarks/site_build.py --sizes 50 200 --repeat 2
+    python benchmarks/site_build.py --quick          # seconds: 5 and 20 posts, 2 milestones
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from dlip.publish.project import Project
+from dlip.publish.site import config as site_config
 from dlip.publish.site.config import READY_ENV
 
 MILESTONE_SCRIPT = '''\
@@ -192,7 +194,7 @@ def dlip(*args: str) -> list[str]:
 
 def mkdocs_build(project: Project) -> list[str]:
     """Plain MkDocs over the pages `dlip build` generated, with the config it used."""
-    config = str(project.mkdocs_yml)
+    config = str(project.user_mkdocs_yml or site_config.write_default_config(project))
     return [sys.executable, "-m", "mkdocs", "build", "--strict", "-q", "-f", config]
 
 
@@ -251,7 +253,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--milestones", type=int, default=20)
     parser.add_argument("--repeat", type=int, default=3, help="timed builds per tool and size")
     parser.add_argument("--keep", type=Path, help="build the repos here and keep them")
+    parser.add_argument("--quick", action="store_true",
+                        help="5 and 20 posts, 2 milestones, one build each: seconds, for the tests")
     args = parser.parse_args(argv)
+    if args.quick:
+        args.sizes, args.milestones, args.repeat = [5, 20], 2, 1
 
     work = args.keep or Path(tempfile.mkdtemp(prefix="dlip-bench-"))
     work.mkdir(parents=True, exist_ok=True)
