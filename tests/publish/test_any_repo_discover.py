@@ -109,3 +109,22 @@ def test_lists_in_callouts_and_under_headings() -> None:
     out = github_markdown(text)
     assert "- a\n    1. one\n    2. two\n" in out
     assert '!!! info\n    - x\n        - y\n' in out
+
+
+def test_a_large_notes_tree_lists_folders_in_the_nav_and_notes_on_their_pages(
+    tmp_path: Path,
+) -> None:
+    import json
+
+    from dlip.publish.pages import notes as notes_md
+    from dlip.publish.pages.links import SiteMap
+
+    for i in range(notes_md.MAX_NAV_NOTES + 1):
+        write(tmp_path / "notes" / f"part-{i // 50}" / f"n{i:03d}.md", f"# N{i}\n")
+    project = Project.at(tmp_path)
+    found = discover_notes(project, set())
+    sitemap = SiteMap(project.root)
+    plan = notes_md.plan_notes(project, found, sitemap, [], lambda page: False, set())
+    nav = json.dumps(notes_md.notes_nav(plan, project))
+    assert "n000" not in nav and "notes/part-0/index.md" in nav
+    assert all(plan.folders[f"notes/part-{k}"].notes for k in range(4))

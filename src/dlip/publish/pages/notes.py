@@ -53,6 +53,8 @@ MAX_FILES_LISTED = 300  # per folder page; the rest are counted
 # Notebook outputs longer than this are cut on the site (the notebook file keeps them).
 MAX_OUTPUT_LINES = 200
 MAX_OUTPUT_CHARS = 100_000
+# Past this many notes the nav lists folders only (their index pages list the notes).
+MAX_NAV_NOTES = 150
 NOTEBOOK_SUFFIX = "-notebook"  # `x.ipynb` beside `x.md` is published as `x-notebook`
 
 
@@ -210,16 +212,22 @@ def folder_page(
 
 
 def notes_nav(plan: NotePlan, project: Project) -> list:
-    """The Notes section: root notes, then each top folder as a section of its own."""
+    """The Notes section: root notes, then each top folder as a section of its own.
+
+    Every page carries the whole nav, so past `MAX_NAV_NOTES` notes the nav lists the
+    folders only: each folder's index page lists its notes, and the site stays linear in
+    notes instead of quadratic.
+    """
     root = plan.folders.get(".")
     if root is None:
         return []
+    notes = len(plan.pages) > MAX_NAV_NOTES
     tops = [sub for sub in root.subfolders if plan.folders[sub].page is not None]
     if not root.notes and len(tops) == 1:
-        return _nav_tree(plan, tops[0])  # a lone `notes/` folder is the Notes section itself
+        return _nav_tree(plan, tops[0], notes)  # a lone `notes/` folder is the section itself
     items: list = [{plan.titles[p]: plan.pages[p]} for p in root.notes]
-    items += [{plan.folders[sub].title: _nav_tree(plan, sub)} for sub in sorted(root.subfolders)
-              if plan.folders[sub].page is not None]
+    items += [{plan.folders[sub].title: _nav_tree(plan, sub, notes)}
+              for sub in sorted(root.subfolders) if plan.folders[sub].page is not None]
     return items
 
 
@@ -447,12 +455,13 @@ def _own_files(folder: Path, plan: NotePlan, other_pages: set[Path]) -> list[Pat
     return sorted(found)
 
 
-def _nav_tree(plan: NotePlan, rel: str) -> list:
+def _nav_tree(plan: NotePlan, rel: str, folders_only: bool) -> list:
     node = plan.folders[rel]
     items: list = [node.page] if node.page else []
-    items += [{plan.titles[p]: plan.pages[p]} for p in node.notes]
-    items += [{plan.folders[s].title: _nav_tree(plan, s)} for s in node.subfolders
-              if plan.folders[s].page is not None]
+    if not folders_only:
+        items += [{plan.titles[p]: plan.pages[p]} for p in node.notes]
+    items += [{plan.folders[s].title: _nav_tree(plan, s, folders_only)}
+              for s in node.subfolders if plan.folders[s].page is not None]
     return items
 
 
