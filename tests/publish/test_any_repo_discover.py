@@ -128,3 +128,13 @@ def test_a_large_notes_tree_lists_folders_in_the_nav_and_notes_on_their_pages(
     nav = json.dumps(notes_md.notes_nav(plan, project))
     assert "n000" not in nav and "notes/part-0/index.md" in nav
     assert all(plan.folders[f"notes/part-{k}"].notes for k in range(4))
+
+
+def test_hidden_comments_never_reach_excerpts_or_the_feed(tmp_path: Path) -> None:
+    from dlip.publish.discover.posts import excerpt
+
+    write(tmp_path / "daily-blog" / "2024-01-01 - Day.md",
+          "%%private: salary talk%%Today I trained a model.\n\n%%\n[x](missing.md)\n%%\n")
+    posts, _ = discover_posts(Project.at(tmp_path))
+    assert "salary" not in posts[0].body and "missing.md" not in posts[0].body
+    assert excerpt(posts[0]) == "Today I trained a model."

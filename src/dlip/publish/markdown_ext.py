@@ -44,14 +44,18 @@ COMMENT_MARK = "%%"
 
 def github_markdown(text: str) -> str:
     """The text with comments dropped, callouts as admonitions and lists as GitHub has them."""
-    return _normalize_lists(_callouts(_drop_comments(text)))
+    return _normalize_lists(_callouts(drop_comments(text)))
 
 
 # --- comments ----------------------------------------------------------------------------
 
 
-def _drop_comments(text: str) -> str:
-    """Obsidian's `%%hidden%%`, inline or spanning lines; code keeps its `%%`."""
+def drop_comments(text: str) -> str:
+    """Obsidian's `%%hidden%%`, inline or spanning lines; code keeps its `%%`.
+
+    Also applied before links are checked and excerpts and feeds are made, so hidden text
+    never leaves the author's files.
+    """
     if COMMENT_MARK not in text:
         return text
     out: list[str] = []

@@ -25,6 +25,7 @@ from dlip.publish.discover.post_folders import (
     post_files,
     post_folders,
 )
+from dlip.publish.markdown_ext import drop_comments
 from dlip.publish.model import Post, Problem, refusal
 from dlip.publish.project import Project
 
@@ -131,6 +132,7 @@ def _read(path: Path) -> tuple[Post | None, list[Problem]]:
                                                     "'YYYY-MM-DD - Title.md' (or the front "
                                                     "matter hold a 'date:')")]
     heading, body = _take_title_heading(body)
+    body = drop_comments(body)  # %%hidden%% text stays out of excerpts, feed and links
     title = (_text(meta, "title") or heading or _name_title(match)
              or (path.stem if match is None else day.isoformat()))
     tags = _tags(path, meta.get("tags"), problems)

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from dlip.publish.discover.notes import SKIPPED_DIRS, folder_title, is_tooling, note_title
 from dlip.publish.markdown import escape_md
+from dlip.publish.markdown_ext import drop_comments
 from dlip.publish.model import Problem, Severity
 from dlip.publish.pages.glue import Glue
 from dlip.publish.pages.links import LinkRewriter, Resolved, SiteMap, page_url, relative_path
@@ -170,8 +171,8 @@ def note_pages(
             continue
         if plan.folders.get(_rel(project.root, path.parent), Folder("", "")).readme == path:
             continue  # written with its folder below
-        text = glue.fill(path.read_text(encoding="utf-8", errors="replace"), path, problems,
-                         severity)
+        text = drop_comments(path.read_text(encoding="utf-8", errors="replace"))
+        text = glue.fill(text, path, problems, severity)
         pages[page] = LinkRewriter(sitemap, path, page, problems, severity).rewrite(text)
     for rel, node in plan.folders.items():
         if rel == "." or node.page is None:
@@ -194,8 +195,8 @@ def folder_page(
     linked: set[str] = set()
     lines: list[str] = []
     if node.readme is not None:
-        text = glue.fill(node.readme.read_text(encoding="utf-8", errors="replace"), node.readme,
-                         problems, severity)
+        text = drop_comments(node.readme.read_text(encoding="utf-8", errors="replace"))
+        text = glue.fill(text, node.readme, problems, severity)
         text = LinkRewriter(sitemap, node.readme, node.page, problems, severity,
                             linked.add).rewrite(text)
         if not text.startswith("---") and _needs_title(text, node.title):
@@ -257,7 +258,7 @@ def notebook_page(
         if not isinstance(cell, dict):
             continue
         if cell.get("cell_type") == "markdown":
-            cell["source"] = links.rewrite(_source(cell.get("source", "")))
+            cell["source"] = links.rewrite(drop_comments(_source(cell.get("source", ""))))
         for output in cell.get("outputs", []) or []:
             _cut_output(output)
     folder = plan.folders.get(_rel(project.root, path.parent))
