@@ -139,9 +139,12 @@ class Stage:
             self.counts.append(0)
             self.rows.append(0)
         i = self.index[symbol]
-        ts = bars["timestamp"]
-        ts = ts.to_numpy(np.int64) if pd.api.types.is_integer_dtype(ts) else _ns(ts)
-        cols = {"timestamp": ts, **{k: bars[k].to_numpy(float) for k in layout.COLUMNS[3:8]}}
+        if isinstance(bars, pd.DataFrame):
+            cols = {"timestamp": _ns(bars["timestamp"]),
+                    **{k: bars[k].to_numpy(float) for k in layout.COLUMNS[3:8]}}
+        else:  # numpy columns from readers.stream_file
+            cols = {k: bars[k] for k in ("timestamp", *layout.COLUMNS[3:8])}
+        ts = cols["timestamp"]
         for a in range(0, len(ts), batch_rows):
             chunk = _take(cols, slice(a, a + batch_rows))
             if self.settings is not None:

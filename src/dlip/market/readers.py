@@ -25,9 +25,9 @@ import pandas as pd
 
 from dlip.market.errors import MarketDataError, Problem
 from dlip.market.provenance import SourceInfo
-from dlip.market.validate import OFFSET, check_bars, normalize_columns
+from dlip.market.validate import OFFSET, check_bars, column_names, normalize_columns
 
-BATCH_BYTES = 32 << 20  # CSV text per batch (about half a million bars)
+BATCH_BYTES = 8 << 20  # CSV text per batch (about 130,000 bars)
 BATCH_ROWS = 1 << 19  # Parquet rows per batch
 SMALL_FILE = 64 << 20
 MAX_PROBLEMS = 1000  # kept in memory; the rest are counted
@@ -123,79 +123,79 @@ class _Continuity:
         return problems
 
 
-def _split_by_symbol(
-    frame: pd.DataFrame, symbols: np.ndarray | None, default: str
-) -> Iterator[tuple[str, np.ndarray]]:
+def _split_by_symbol(codes: np.ndarray | None, names: list[str], n: int, default: str
+                     ) -> Iterator[tuple[str, np.ndarray]]:
     """(symbol, row indices) in order of first appearance; rows keep their file order."""
-    if symbols is None:
-        yield default, np.arange(len(frame))
+    if codes is None:
+        yield default, np.arange(n)
         return
-    codes, uniques = pd.factorize(symbols)
-    if len(uniques) == 1:
-        yield (str(uniques[0]) or default).upper(), np.arange(len(frame))
+    first = np.full(len(names), n, dtype=np.int64)
+    np.minimum.at(first, codes, np.arange(n))
+    present = np.flatnonzero(first < n)
+    if len(present) == 1:
+        yield names[present[0]], np.arange(n)
         return
     order = np.argsort(codes, kind="stable")
-    bounds = np.searchsorted(codes[order], np.arange(len(uniques) + 1))
-    for k, name in enumerate(uniques):
-        yield (str(name) or default).upper(), order[bounds[k]:bounds[k + 1]]
+    bounds = np.searchsorted(codes[order], np.arange(len(names) + 1))
+    for k in present[np.argsort(first[present])]:
+        yield names[k], order[bounds[k]:bounds[k + 1]]
 
 
-def _adjust(frame: pd.DataFrame) -> tuple[pd.DataFrame, bool]:
+def _adjust(piece: dict[str, np.ndarray]) -> tuple[dict[str, np.ndarray], bool]:
     """Scale OHLC (and volume inversely) by Adj Close / Close, as quote sites define it."""
-    if "adj_close" not in frame.columns:
-        return frame, False
-    ratio = frame["adj_close"].to_numpy() / frame["close"].to_numpy()
+    if "adj_close" not in piece:
+        return piece, False
+    ratio = piece["adj_close"] / piece["close"]
     ratio = np.where(np.isfinite(ratio) & (ratio > 0), ratio, 1.0)
-    out = frame.drop(columns=["adj_close"])
+    out = {k: v for k, v in piece.items() if k != "adj_close"}
     for col in ("open", "high", "low", "close"):
-        out[col] = out[col].to_numpy() * ratio
-    out["volume"] = out["volume"].to_numpy() / ratio
+        out[col] = out[col] * ratio
+    out["volume"] = out["volume"] / ratio
     return out, bool(np.any(np.abs(ratio - 1.0) > 1e-9))
 
 
-def _fast_numbers(raw: pd.DataFrame) -> dict[str, np.ndarray] | None:
-    """Typed, checked price columns, or None when any value needs the careful path."""
+def _fast_numbers(arrays: dict) -> dict[str, np.ndarray] | None:
+    """Typed, checked price columns from arrow arrays, or None when any value needs the
+    careful path (a null, text that is not a number, inf, a bound broken)."""
     import pyarrow as pa
 
     out = {}
+    n = len(arrays["timestamp"])
     for col in ("open", "high", "low", "close", "volume", "adj_close"):
-        if col not in raw.columns:
+        if col not in arrays:
             continue
-        values = raw[col]
-        if not pd.api.types.is_numeric_dtype(values):
-            try:
-                arr = pa.array(values, type=pa.string(), from_pandas=True)
-                if arr.null_count:
-                    return None
-                values = arr.cast(pa.float64()).to_numpy(zero_copy_only=False)
-            except (ValueError, TypeError, pa.ArrowInvalid, pa.ArrowNotImplementedError):
-                return None
-        x = np.asarray(values, dtype=float)
+        arr = arrays[col]
+        if arr.null_count:
+            return None
+        try:
+            x = arr.cast(pa.float64()).to_numpy(zero_copy_only=False)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+            return None
         if not np.isfinite(x).all():
             return None
         if (x < 0).any() if col == "volume" else (x <= 0).any():
             return None
         out[col] = x
     if "volume" not in out:
-        out["volume"] = np.full(len(raw), np.nan)
+        out["volume"] = np.full(n, np.nan)
     o, h, lo, c = (out[k] for k in ("open", "high", "low", "close"))
     if (h < np.maximum(o, c)).any() or (lo > np.minimum(o, c)).any():
         return None
     return out
 
 
-def _fast_timestamps(raw: pd.Series) -> tuple[np.ndarray, bool] | None:
-    """(int64 ns, aware) for ISO 8601 text or datetime columns; None for anything else."""
+def _fast_timestamps(arr) -> tuple[np.ndarray, str] | None:
+    """(int64 ns, zone) for ISO 8601 text or timestamp arrays; None for anything else."""
     import pyarrow as pa
 
-    if pd.api.types.is_datetime64_any_dtype(raw):
-        if raw.isna().any():
-            return None
-        ns, zone = _to_ns(raw)
-        return ns, zone != "naive"
+    if arr.null_count:
+        return None
     try:
-        arr = pa.array(raw, type=pa.string(), from_pandas=True)
-        if arr.null_count:
+        if pa.types.is_timestamp(arr.type):
+            zone = arr.type.tz or "naive"
+            ns = arr.cast(pa.timestamp("ns", tz=arr.type.tz)).cast(pa.int64())
+            return ns.to_numpy(zero_copy_only=False), zone
+        if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
             return None
         first = arr[0].as_py() if len(arr) else ""
         aware = re.search(OFFSET, first.strip()) is not None
@@ -203,7 +203,19 @@ def _fast_timestamps(raw: pd.Series) -> tuple[np.ndarray, bool] | None:
         ns = arr.cast(kind).cast(pa.int64()).to_numpy(zero_copy_only=False)
     except (ValueError, TypeError, pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
-    return ns, aware
+    return ns, "UTC" if aware else "naive"
+
+
+def _symbols(arr, default: str) -> tuple[np.ndarray, list[str]]:
+    """Codes (order of first appearance) and upper-cased names of a symbol column."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arr = arr.cast(pa.string()).fill_null("")
+    enc = pc.dictionary_encode(arr).combine_chunks() if isinstance(
+        arr, pa.ChunkedArray) else pc.dictionary_encode(arr)
+    names = [(x or default).upper() for x in enc.dictionary.to_pylist()]
+    return enc.indices.to_numpy(zero_copy_only=False), names
 
 
 def _careful(raw: pd.DataFrame, where: str, row_label: str, first_row: int
@@ -218,8 +230,8 @@ def _careful(raw: pd.DataFrame, where: str, row_label: str, first_row: int
     return cols, ns, zone, []
 
 
-def _batches(path: Path, where: str) -> Iterator[tuple[pd.DataFrame, int]]:
-    """(raw columns as read, number of the first row) per batch of a CSV or Parquet file."""
+def _batches(path: Path, where: str) -> Iterator[tuple]:
+    """(arrow record batch as read, number of its first row) per batch of a file."""
     import pyarrow as pa
 
     if path.suffix.lower() in (".parquet", ".pq"):
@@ -229,9 +241,8 @@ def _batches(path: Path, where: str) -> Iterator[tuple[pd.DataFrame, int]]:
             reader = pq.ParquetFile(path)
             row = 1
             for batch in reader.iter_batches(batch_size=BATCH_ROWS):
-                frame = batch.to_pandas()
-                yield frame, row
-                row += len(frame)
+                yield batch, row
+                row += batch.num_rows
         except (pa.ArrowException, OSError) as exc:
             reason = f"not a readable Parquet file ({exc})"
             raise MarketDataError([Problem(where, reason)]) from None
@@ -262,9 +273,8 @@ def _batches(path: Path, where: str) -> Iterator[tuple[pd.DataFrame, int]]:
         )
         row = 2
         for batch in reader:
-            frame = batch.to_pandas()
-            yield frame, row
-            row += len(frame)
+            yield batch, row
+            row += batch.num_rows
     except pa.ArrowInvalid as exc:
         raise MarketDataError([Problem(where, f"not a readable CSV file ({exc})")]) from None
     except UnicodeDecodeError as exc:
@@ -272,10 +282,10 @@ def _batches(path: Path, where: str) -> Iterator[tuple[pd.DataFrame, int]]:
 
 
 def stream_file(path: Path, run: SourceRun, problems: ProblemList
-                ) -> Iterator[tuple[str, pd.DataFrame]]:
+                ) -> Iterator[tuple[str, dict[str, np.ndarray]]]:
     """Validated (symbol, bars) pieces of one file, in file order.
 
-    Pieces carry int64 `timestamp` nanoseconds and float OHLCV. Problems go to
+    Pieces are numpy columns: int64 `timestamp` nanoseconds and float OHLCV. Problems go to
     `problems`; the caller stops using the pieces once there are any.
     """
     where = str(path)
@@ -286,44 +296,43 @@ def stream_file(path: Path, run: SourceRun, problems: ProblemList
     adjusted: set[str] = set()
     seen_any = False
     columns_ok = False
-    for raw_batch, first_row in _batches(path, where):
-        if parquet and raw_batch.index.name is not None:
-            raw_batch = raw_batch.reset_index()
-        raw = normalize_columns(raw_batch)
+    for batch, first_row in _batches(path, where):
+        mapping = column_names(batch.schema.names)
         if not columns_ok:
             missing = [c for c in ("timestamp", "open", "high", "low", "close")
-                       if c not in raw.columns]
+                       if c not in mapping.values() and not (c == "timestamp" and
+                                                             "time" in mapping.values())]
             if missing:
-                found = ", ".join(map(str, raw_batch.columns)) or "none"
+                found = ", ".join(batch.schema.names) or "none"
                 problems.add([Problem(where, f"missing column(s): {', '.join(missing)} "
                                       f"(found: {found})")])
                 return
             columns_ok = True
-        if len(raw) == 0:
+        n = batch.num_rows
+        if n == 0:
             continue
         seen_any = True
-        rows = np.arange(len(raw)) + first_row
-        cols = _fast_numbers(raw)
-        stamps = _fast_timestamps(raw["timestamp"]) if cols is not None else None
+        rows = np.arange(n) + first_row
+        arrays = {new: batch.column(old) for old, new in mapping.items()}
+        cols = stamps = None
+        if "time" not in arrays and "timestamp" in arrays:
+            cols = _fast_numbers(arrays)
+            stamps = _fast_timestamps(arrays["timestamp"]) if cols is not None else None
         if cols is not None and stamps is not None:
-            ns, aware = stamps
-            zone = "UTC" if aware else "naive"
-            if isinstance(raw["timestamp"].dtype, pd.DatetimeTZDtype):
-                zone = str(raw["timestamp"].dt.tz)
+            ns, zone = stamps
         else:
+            raw = normalize_columns(batch.to_pandas())
             cols, ns, zone, found = _careful(raw, where, row_label, first_row)
             if found:
                 problems.add(found)
                 continue
-            aware = zone != "naive"
-        problems.add(cont.check_kind(aware, int(rows[0])))
-        symbols = None
-        if "symbol" in raw.columns:
-            symbols = raw["symbol"].astype("string").fillna("").to_numpy(dtype=object)
-        frame = pd.DataFrame({"timestamp": ns, **cols})
-        for symbol, idx in _split_by_symbol(frame, symbols, stem):
-            piece = frame.iloc[idx].reset_index(drop=True)
-            problems.add(cont.check_piece(symbol, piece["timestamp"].to_numpy(), rows[idx]))
+        problems.add(cont.check_kind(zone != "naive", int(rows[0])))
+        codes, names = (_symbols(arrays["symbol"], stem) if "symbol" in arrays
+                        else (None, []))
+        frame = {"timestamp": ns, **cols}
+        for symbol, idx in _split_by_symbol(codes, names, n, stem):
+            piece = frame if len(idx) == n else {k: v[idx] for k, v in frame.items()}
+            problems.add(cont.check_piece(symbol, piece["timestamp"], rows[idx]))
             if problems.count:
                 continue
             piece, changed = _adjust(piece)

@@ -68,11 +68,16 @@ class CandleTokenizer:
         use = np.asarray(use, dtype=bool)
         if not use.any():
             raise ValueError("no training bars to fit the tokenizer on")
-        gap = np.abs(features["gap"][use])
+        every = bool(use.all())  # no copies of (possibly huge) feature arrays then
+
+        def pick(name: str) -> np.ndarray:
+            return features[name] if every else features[name][use]
+
+        gap = np.abs(pick("gap"))
         gap = gap[np.isfinite(gap)]
-        body = np.abs(features["body"][use])
-        wicks = np.concatenate([features["upper"][use], features["lower"][use]])
-        regime = features["regime"][use]
+        body = np.abs(pick("body"))
+        wicks = np.concatenate([pick("upper"), pick("lower")])
+        regime = pick("regime")
         gap_edge = float(np.quantile(gap, GAP_QUANTILE)) if len(gap) else 0.0
         body_edges = tuple(float(q) for q in np.quantile(body, BODY_QUANTILES))
         wick_edge = float(np.quantile(wicks, WICK_QUANTILE))

@@ -40,14 +40,20 @@ ALIASES = {
 }
 
 
-def normalize_columns(frame: pd.DataFrame) -> pd.DataFrame:
-    """Rename known columns to the standard names; a separate Time column joins Date."""
-    renamed: dict[str, str] = {}
-    for column in frame.columns:
+def column_names(columns) -> dict:
+    """{given name: standard name} for every known column (the first of each kind)."""
+    renamed: dict = {}
+    for column in columns:
         key = re.sub(r"[^a-z]", "", str(column).lower())
         new = ALIASES.get(key)
         if new and new not in renamed.values():
             renamed[column] = new
+    return renamed
+
+
+def normalize_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    """Rename known columns to the standard names; a separate Time column joins Date."""
+    renamed = column_names(frame.columns)
     out = frame.rename(columns=renamed)[list(renamed.values())]
     if "time" in out.columns:
         if "timestamp" in out.columns:
