@@ -331,45 +331,59 @@ def knn_features(m: Market, window: int = WINDOW) -> tuple[np.ndarray, np.ndarra
 
 def _neighbours(
     m: Market, queries: np.ndarray, pool: np.ndarray, feats: np.ndarray, k_max: int,
-    chunk: int = 512,
+    chunk: int = 256,
 ) -> np.ndarray:
     """For each query row, the pool rows of its k_max nearest usable analogs (nearest first;
     -1 where fewer are usable). Usable: outcome bar strictly before the query minus the embargo.
+    Exact search (squared Euclidean distance, float32) with torch's top-k.
     """
-    pf = feats[pool]
-    pn = (pf ** 2).sum(axis=1)
+    import torch
+
+    pf = torch.from_numpy(np.ascontiguousarray(feats[pool], dtype=np.float32))
+    pn = (pf ** 2).sum(dim=1)
+    pool_out = torch.from_numpy(m.outcome_cal[pool])
+    pool_t = torch.from_numpy(np.asarray(pool, dtype=np.int64))
     out = np.full((len(queries), k_max), -1, dtype=np.int64)
-    pool_out = m.outcome_cal[pool]
+    kk = min(k_max, len(pool))
+    if kk == 0:
+        return out
     for a in range(0, len(queries), chunk):
         q = queries[a:a + chunk]
-        qf = feats[q]
-        d = (qf ** 2).sum(axis=1)[:, None] + pn[None, :] - 2.0 * qf @ pf.T
-        usable = pool_out[None, :] < (m.cal[q] - m.embargo)[:, None]
-        d = np.where(usable, d, np.inf)
-        kk = min(k_max, d.shape[1])
-        part = np.argpartition(d, kk - 1, axis=1)[:, :kk]
-        dp = np.take_along_axis(d, part, axis=1)
-        order = np.argsort(dp, axis=1, kind="stable")
-        best = np.take_along_axis(part, order, axis=1)
-        finite = np.isfinite(np.take_along_axis(dp, order, axis=1))
-        out[a:a + chunk, :kk] = np.where(finite, pool[best], -1)
+        qf = torch.from_numpy(np.ascontiguousarray(feats[q], dtype=np.float32))
+        d = torch.addmm(pn.unsqueeze(0), qf, pf.T, alpha=-2.0)  # |p|^2 - 2 q.p (+ |q|^2)
+        limit = torch.from_numpy(m.cal[q] - m.embargo).unsqueeze(1)
+        d.masked_fill_(pool_out.unsqueeze(0) >= limit, float("inf"))
+        dist, best = torch.topk(d, kk, dim=1, largest=False, sorted=True)
+        rows = torch.where(torch.isfinite(dist), pool_t[best], torch.tensor(-1))
+        out[a:a + chunk, :kk] = rows.numpy()
     return out
 
 
-def _knn_probs(m: Market, rows, nbrs, k, prior_up, prior_rng):
-    nb = nbrs[:, :k]
-    have = nb >= 0
-    safe = np.where(have, nb, 0)
+def _analog_sums(m: Market, nbrs: np.ndarray):
+    """Running counts over each query's neighbours in order: analogs, ups, each range class,
+    and the most recent analog timestamp (int64 ns; int64 min where none)."""
+    have = nbrs >= 0
+    safe = np.where(have, nbrs, 0)
     up = (m.targets["next_up"].to_numpy()[safe] == 1) & have
     cls = m.targets["range_class"].to_numpy()[safe]
-    cnt = have.sum(axis=1).astype(float)
-    p_up = (up.sum(axis=1) + KNN_PRIOR * prior_up) / (cnt + KNN_PRIOR)
-    counts = np.stack([((cls == c) & have).sum(axis=1) for c in range(3)], axis=1)
-    p_rng = (counts + KNN_PRIOR * prior_rng) / (cnt + KNN_PRIOR)[:, None]
-    ts = m.table["timestamp"].to_numpy()
-    latest = np.where(have, ts[safe], np.datetime64("NaT"))
-    latest = pd.DataFrame(latest).max(axis=1).to_numpy()
-    return p_up, p_rng, latest
+    n_have = np.cumsum(have, axis=1, dtype=np.int32)
+    n_up = np.cumsum(up, axis=1, dtype=np.int32)
+    n_cls = np.stack([np.cumsum((cls == c) & have, axis=1, dtype=np.int32) for c in range(3)],
+                     axis=2)
+    ts = m.table["timestamp"].to_numpy().astype("datetime64[ns]").view(np.int64)
+    none = np.iinfo(np.int64).min
+    latest = np.maximum.accumulate(np.where(have, ts[safe], none), axis=1)
+    return n_have, n_up, n_cls, latest
+
+
+def _knn_probs(sums, k, prior_up, prior_rng):
+    n_have, n_up, n_cls, latest = sums
+    cnt = n_have[:, k - 1].astype(float)
+    p_up = (n_up[:, k - 1] + KNN_PRIOR * prior_up) / (cnt + KNN_PRIOR)
+    p_rng = (n_cls[:, k - 1] + KNN_PRIOR * prior_rng) / (cnt + KNN_PRIOR)[:, None]
+    lat = latest[:, k - 1]
+    none = np.iinfo(np.int64).min
+    return p_up, p_rng, np.where(lat == none, np.datetime64("NaT"), lat.astype("datetime64[ns]"))
 
 
 @dataclass
@@ -397,13 +411,13 @@ def knn_raw(
         rows = m.rows(split)
         q = rows[ok[rows]]
         feats = np.column_stack([shape, weight * level])
-        return rows, q, _neighbours(m, q, pool, feats, k_max)
+        return rows, q, _analog_sums(m, _neighbours(m, q, pool, feats, k_max))
 
-    def frame(rows, q, nbrs, k_rng, k_dir):
+    def frame(rows, q, sums, k_rng, k_dir):
         prior_up = np.array(_per_row(m, q, p_up_train))
         prior_rng = np.array(_per_row(m, q, p_rng_train))
-        pu_r, pr, lat_r = _knn_probs(m, q, nbrs, k_rng, prior_up, prior_rng)
-        pu, _, lat_d = _knn_probs(m, q, nbrs, k_dir, prior_up, prior_rng)
+        pu_r, pr, lat_r = _knn_probs(sums, k_rng, prior_up, prior_rng)
+        pu, _, lat_d = _knn_probs(sums, k_dir, prior_up, prior_rng)
         latest = np.maximum(pd.to_datetime(lat_r).to_numpy(), pd.to_datetime(lat_d).to_numpy())
         # rows without a full window (a symbol's first bars) or without any analog yet
         full_up = np.array(_per_row(m, rows, p_up_train), float)
@@ -420,9 +434,9 @@ def knn_raw(
     best = None
     val_scores = {}
     for w in weights:
-        rows, q, nbrs = run("val", w)
+        rows, q, sums = run("val", w)
         for k in ks:
-            f = frame(rows, q, nbrs, k, k)
+            f = frame(rows, q, sums, k, k)
             s = score_frame(f, m.table, m.targets)
             val_scores[(w, k)] = s
         if best is None or min(val_scores[(w, k)]["range_logloss"] for k in ks) < best[0]:
@@ -433,8 +447,8 @@ def knn_raw(
     choice = KnnChoice(k_rng, k_dir, w, {f"w={a:g},k={b}": v for (a, b), v in val_scores.items()})
     out = {}
     for split in splits:
-        rows, q, nbrs = run(split, w)
-        out[split] = frame(rows, q, nbrs, k_rng, k_dir)
+        rows, q, sums = run(split, w)
+        out[split] = frame(rows, q, sums, k_rng, k_dir)
     return out, choice
 
 
