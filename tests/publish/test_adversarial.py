@@ -22,6 +22,7 @@ import pytest
 import yaml
 from repo_files import dlip, write
 
+from dlip.publish import sanitize
 from dlip.publish.discover.milestones import discover_milestones
 from dlip.publish.discover.posts import MAX_TITLE_BYTES, discover_posts, new_post, read_post
 from dlip.publish.project import Project, outside_reason
@@ -178,6 +179,23 @@ PAGE_HTML = ('<html><body><h1>Demo</h1><script>alert("html file")</script>'
              "</body></html>")
 
 
+def _notebook_with_outputs(name: str) -> str:
+    """A notebook whose stored outputs would run: HTML, JavaScript and Markdown ones."""
+    outputs = [
+        {"output_type": "display_data", "metadata": {}, "data": {
+            "text/html": f"<img src=x onerror=\"alert('{name} html')\"><b>drawn</b>",
+            "text/plain": "drawn"}},
+        {"output_type": "display_data", "metadata": {},
+         "data": {"application/javascript": f"alert('{name} js')"}},
+        {"output_type": "execute_result", "metadata": {}, "execution_count": 1,
+         "data": {"text/markdown": f"<img src=x onerror=\"alert('{name} md')\">"}},
+    ]
+    cells = [{"cell_type": "markdown", "metadata": {}, "source": f"# {name}"},
+             {"cell_type": "code", "metadata": {}, "execution_count": 1, "source": "show()",
+              "outputs": outputs}]
+    return json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 4})
+
+
 def _nothing_runs(root: Path) -> Path:
     """A repo holding every way a string that is not the author's could run on the site."""
     write(root / "README.md", f"# {RUNS['site name']}\n\nA repo of hostile strings.\n")
@@ -204,6 +222,8 @@ def _nothing_runs(root: Path) -> Path:
     write(folder / "results" / "run.json", json.dumps({"status": "ok", "steps": []}))
     write(folder / "results" / "card.md", RESULTS_CARD)
     write(folder / "results" / "plot.svg", SVG_SCRIPT)
+    write(folder / "explore.ipynb", _notebook_with_outputs("milestone notebook"))
+    write(root / "notes" / "scratch.ipynb", _notebook_with_outputs("note notebook"))
     return root
 
 
@@ -216,6 +236,7 @@ def test_titles_from_the_readme_milestones_and_notes_are_escaped(tmp_path: Path)
     assert html.escape(RUNS["note heading"]) in nav
     config = yaml.safe_load(site_config.write_default_config(project).read_text())
     assert config["site_name"] == html.escape(RUNS["site name"])
+    assert sanitize.text("Markets & <models>") == "Markets & &lt;models&gt;"  # no &amp;amp;
 
 
 def test_markdown_a_run_wrote_keeps_its_table_and_loses_what_runs(tmp_path: Path) -> None:
@@ -243,6 +264,16 @@ def test_svg_and_html_files_are_checked_before_they_are_copied(tmp_path: Path) -
     for name in ("script.svg", "foreign.svg", "external.svg", "onload.svg"):
         assert f"'{name}' leads to an SVG" in linked or f"/{name}' leads to an SVG" in linked
     assert "plot.svg is not shown" in site.pages["code/000_hostile/index.md"]
+
+
+def test_what_a_notebook_displayed_is_data(tmp_path: Path) -> None:
+    project = Project.at(_nothing_runs(tmp_path))
+    site = generate_pages(project, write=False)
+    notebooks = {rel: text for rel, text in site.pages.items() if rel.endswith(".ipynb")}
+    assert len(notebooks) == 2 and not any(rel.endswith(".ipynb") for rel in site.copies)
+    for rel, text in notebooks.items():
+        assert "onerror" not in text and "alert(" not in text, rel
+        assert "<b>drawn</b>" in text and "needs a script to show" in text, rel
 
 
 def test_post_links_lead_only_to_http_mailto_or_the_site(tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ Each rule says what is allowed, never what is forbidden, so a trick nobody liste
 from __future__ import annotations
 
 import html
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -41,8 +42,14 @@ def safe_url(url: str) -> bool:
 
 def text(value: str) -> str:
     """A string shown as written where the theme puts it into HTML unescaped (site name,
-    nav titles): on one line, with `<`, `>`, `&` and quotes escaped."""
-    return html.escape(" ".join(str(value).split()), quote=True)
+    nav titles): on one line, `<`, `>` and quotes as entities, so no tag or attribute can
+    start. `&` is left alone: it starts nothing, and the theme escapes some of these places
+    itself (a "Q&A" must not show as "Q&amp;A" there)."""
+    flat = " ".join(str(value).split())
+    return flat.translate(_TEXT_ENTITIES)
+
+
+_TEXT_ENTITIES = str.maketrans({"<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#x27;"})
 
 
 def nav_titles(nav: Any) -> Any:
@@ -118,6 +125,53 @@ def document_kind(name: str) -> str:
     if suffix in SVG_SUFFIXES:
         return "svg"
     return "unchecked" if suffix in UNCHECKED_SUFFIXES else "inert"
+
+
+# --- notebook outputs --------------------------------------------------------------------
+
+# Output types shown as they are: text, images, LaTeX, JSON shown as text. HTML and
+# Markdown outputs pass `clean_html`, SVG outputs `svg_problem`; anything else (JavaScript,
+# widget views, plotting libraries' own formats) needs a script to show and is dropped.
+INERT_OUTPUTS = frozenset({"text/plain", "text/latex", "image/png", "image/jpeg", "image/gif",
+                           "image/webp", "application/json"})
+DROPPED_OUTPUT = "[an output that needs a script to show; not published]"
+
+
+def clean_notebook(text: str) -> str | None:
+    """The notebook with its outputs passed through the allowlists; None when it is not a
+    notebook (the build reports those). Code and Markdown cells are the author's and are
+    left as written; what the code printed or displayed is data."""
+    try:
+        nb = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
+        return None
+    for cell in nb["cells"]:
+        outputs = cell.get("outputs") if isinstance(cell, dict) else None
+        for output in outputs if isinstance(outputs, list) else ():
+            if isinstance(output, dict) and isinstance(output.get("data"), dict):
+                output["data"] = _clean_bundle(output["data"])
+    if isinstance(nb.get("metadata"), dict):
+        nb["metadata"].pop("widgets", None)  # widget state drives scripts
+    return json.dumps(nb, ensure_ascii=False, indent=1)
+
+
+def _clean_bundle(data: dict[str, Any]) -> dict[str, Any]:
+    import markdown
+
+    kept: dict[str, Any] = {}
+    for mime, value in data.items():
+        body = "".join(value) if isinstance(value, list) else str(value)
+        if mime in INERT_OUTPUTS:
+            kept[mime] = value
+        elif mime == "text/html":
+            kept[mime] = clean_html(body)
+        elif mime == "text/markdown" and "text/html" not in data:
+            kept["text/html"] = clean_html(markdown.markdown(body, extensions=["tables"]))
+        elif mime == "image/svg+xml" and svg_problem(body.encode("utf-8")) is None:
+            kept[mime] = value
+    return kept or {"text/plain": DROPPED_OUTPUT}
 
 
 # --- SVG ---------------------------------------------------------------------------------

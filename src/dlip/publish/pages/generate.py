@@ -166,9 +166,12 @@ def generate(
 
 def _copy_assets(project: Project, sitemap: SiteMap, site: Site) -> None:
     """The repo files the pages link, past the path rule and the sanitizer: the last gate
-    before a copy. HTML files are published sanitized; an SVG that is more than a drawing,
-    and XML documents that cannot be checked, are not published."""
+    before a copy. HTML files and notebooks' outputs are published sanitized; an SVG that is
+    more than a drawing, and XML documents that cannot be checked, are not published."""
     reported = {p.path for p in site.problems if p.refused}
+    for rel, text in site.pages.items():  # notebook pages: their outputs are data
+        if rel.lower().endswith(".ipynb") and (notebook := sanitize.clean_notebook(text)):
+            site.pages[rel] = notebook
     for docs_path, source in sitemap.assets.items():
         if docs_path in site.pages:
             continue
@@ -183,6 +186,9 @@ def _copy_assets(project: Project, sitemap: SiteMap, site: Site) -> None:
         elif sanitize.document_kind(source.name) == "html":
             site.pages[docs_path] = sanitize.clean_html(
                 source.read_text(encoding="utf-8", errors="replace"))
+        elif source.suffix.lower() == ".ipynb" and (notebook := sanitize.clean_notebook(
+                source.read_text(encoding="utf-8", errors="replace"))) is not None:
+            site.pages[docs_path] = notebook  # outputs are data; an invalid one stays a copy
         else:
             site.copies[docs_path] = source
 
