@@ -106,6 +106,14 @@ def make_grown_repo(root: Path) -> Path:
     write(app / "screenshot.png", PNG)
     write(app / "results" / "scores.csv", "epoch,loss\n1,0.5\n")
 
+    demo = root / "code" / "01_demo-app"  # a milestone: numbered folder under code/
+    write(demo / "README.md", "# Check out the Video\n\n![shown](ui.png)\n")
+    write(demo / "ui.png", PNG)
+    write(demo / "curve.png", PNG)
+    write(demo / "App.tsx", "export const App = () => null;\n")
+    write(demo / "scores.csv", "epoch,loss\n1,0.5\n")
+    write(demo / "package-lock.json", '{"lockfileVersion": 3}\n')
+
     for name in ("AGENTS.md", "CLAUDE.md", "LICENSE", ".github/copilot-instructions.md",
                  "notes/review.prompt.md"):
         write(root / name, "# For tools\n\nInstructions.\n")
@@ -267,7 +275,7 @@ def test_a_folder_shows_its_own_files(grown) -> None:
     root, _ = grown
     html = page(root, "webapp")
     assert "App.tsx" in html and "style.css" in html
-    assert 'class="language-tsx highlight"' in html or "highlight" in html
+    assert '<span class="k">margin</span>' in html  # style.css highlighted
     assert "package-lock.json" in html and "vendor.min.js" in html
     assert "generated; not shown" in html
     assert "lockfileVersion" not in html and "var a=1" not in html
@@ -320,3 +328,14 @@ def test_posts_under_the_authors_own_docs_are_kept_and_shown_once(tmp_path: Path
     assert not (root / "site/blog/posts/first").exists()  # its source is not a second page
     crawled = crawl(root / "site")
     assert crawled.missing == {} and crawled.orphans == [], crawled.summary()
+
+
+def test_a_milestone_page_shows_its_folders_files_and_a_useful_title(grown) -> None:
+    root, _ = grown
+    html = page(root, "code/01_demo-app")
+    assert "<h1" in html and "Demo app</h1>" in html  # not "Check out the Video"
+    assert "App.tsx" in html and "<span class=\"kd\">const</span>" in html  # highlighted
+    assert "curve.png" in html and 'src="../curve.png"' not in html
+    assert (root / "site/code/01_demo-app/curve.png").is_file()
+    assert "scores.csv" in html and (root / "site/code/01_demo-app/scores.csv").is_file()
+    assert "package-lock.json" in html and "lockfileVersion" not in html

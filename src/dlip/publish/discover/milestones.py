@@ -299,8 +299,19 @@ def _duplicate_numbers(milestones: list[Milestone]) -> list[Problem]:
 
 
 def _readme_title(folder: Path, root: Path) -> str | None:
+    """The README's first heading, unless it says nothing ("Check out the Video")."""
     readme = find_readme(folder, root)
-    return first_heading(readme) if readme is not None else None
+    heading = first_heading(readme) if readme is not None else None
+    return None if heading is None or GENERIC_HEADING_RE.match(heading) else heading
+
+
+# First headings that say nothing about the page ("Check out the Video" in a README): the
+# folder's name is a better title for a milestone, a note folder or the site.
+GENERIC_HEADING_RE = re.compile(
+    r"^(?:readme|read me|index|overview|introduction|intro|contents|table of contents|toc|"
+    r"notes|about|untitled|home|todo|(?:check out|watch) (?:the|my) video.*|demo|video)\W*$",
+    re.IGNORECASE,
+)
 
 
 def first_heading(path: Path) -> str | None:

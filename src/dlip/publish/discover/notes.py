@@ -27,7 +27,7 @@ try:
 except ModuleNotFoundError:  # Python 3.10: [tool.dlip] needs 3.11; dlip.yml works anywhere
     tomllib = None  # type: ignore[assignment]
 
-from dlip.publish.discover.milestones import first_heading
+from dlip.publish.discover.milestones import GENERIC_HEADING_RE, first_heading
 from dlip.publish.discover.post_folders import post_folders
 from dlip.publish.model import Problem
 from dlip.publish.project import Project
@@ -44,12 +44,6 @@ TOOLING_FILES = (
     "license.md", "license.txt", "licence", "licence.md", "copying", "copying.md",
 )
 CONFIG_FILE = "dlip.yml"
-# First headings that say nothing about the page ("Check out the Video" in a README).
-GENERIC_HEADING_RE = re.compile(
-    r"^(?:readme|read me|index|overview|introduction|intro|contents|table of contents|toc|"
-    r"notes|about|untitled|home|todo|(?:check out|watch) (?:the|my) video.*|demo|video)\W*$",
-    re.IGNORECASE,
-)
 
 
 @dataclass

@@ -20,16 +20,9 @@ from dlip.publish.model import Milestone, Problem, Severity, refusal
 from dlip.publish.pages import results_md
 from dlip.publish.pages.glue import Glue
 from dlip.publish.pages.links import LinkRewriter, SiteMap, relative_path, split_anchor
+from dlip.publish.pages.notes import GENERATED_RE, SOURCE_LANGUAGES, SOURCE_NAMES
 from dlip.publish.project import RESULTS_DIRNAME, Project, outside_reason
 
-# Shown with syntax highlighting and a download link; the value is the highlighter's name.
-SOURCE_LANGUAGES = {
-    ".py": "python", ".pyx": "cython", ".sh": "bash", ".bash": "bash", ".js": "javascript",
-    ".ts": "typescript", ".c": "c", ".h": "c", ".cpp": "cpp", ".hpp": "cpp", ".cu": "cuda",
-    ".rs": "rust", ".go": "go", ".jl": "julia", ".r": "r", ".sql": "sql", ".toml": "toml",
-    ".yml": "yaml", ".yaml": "yaml", ".cfg": "ini", ".ini": "ini", ".json": "json",
-    ".mk": "makefile",
-}
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp"})
 SKIPPED_DIRS = frozenset({"__pycache__", ".ipynb_checkpoints", "results-local", "node_modules"})
 MAX_SHOWN_BYTES = 256 * 1024  # larger files get a download link only
@@ -47,6 +40,7 @@ class MilestoneFiles:
     images: list[Path] = field(default_factory=list)  # copied
     markdown: list[Path] = field(default_factory=list)  # other .md: pages of their own
     results: list[Path] = field(default_factory=list)  # frozen results, copied as they are
+    others: list[Path] = field(default_factory=list)  # data, lock and generated files: linked
     refused: list[Problem] = field(default_factory=list)  # paths the path rule kept out
 
 
@@ -80,8 +74,12 @@ def scan(project: Project, m: Milestone) -> MilestoneFiles:
             found.notebooks.append(path)
         elif suffix in IMAGE_SUFFIXES:
             found.images.append(path)
-        elif suffix in SOURCE_LANGUAGES or path.name == "Makefile":
+        elif GENERATED_RE.search(path.name):
+            found.others.append(path)  # package-lock.json, *.min.js: listed, never shown
+        elif suffix in SOURCE_LANGUAGES or path.name.lower() in SOURCE_NAMES:
             found.sources.append(path)
+        elif suffix not in (".pyc", ".pyo"):
+            found.others.append(path)  # a CSV or a model file next to the code
     return found
 
 
@@ -117,7 +115,7 @@ def register(project: Project, m: Milestone, files: MilestoneFiles, sitemap: Sit
         sitemap.add_page(_rel(project, path), f"{page}#{source_anchor(_rel_to(m, path))}")
         if path.stat().st_size <= MAX_COPIED_BYTES:
             sitemap.add_asset(_rel(project, path) + "", path)
-    for path in files.images:
+    for path in files.images + files.others:
         if path.stat().st_size <= MAX_COPIED_BYTES:
             sitemap.add_asset(_rel(project, path), path)
     for path in files.notebooks:
@@ -170,13 +168,14 @@ def milestone_page(
     lines += [" · ".join(facts), ""]
     if m.summary:
         lines += [f"> {_plain(m.summary)}", ""]
+    linked: set[str] = set()
     if files.readme is not None:
         text = _read_text(files.readme)
         body = drop_first_heading(text)
         if glue is not None:
             body = glue.fill(body, files.readme, problems, severity, first_line=None)
-        lines += [LinkRewriter(sitemap, files.readme, page, problems, severity).rewrite(body)
-                  .rstrip(), ""]
+        lines += [LinkRewriter(sitemap, files.readme, page, problems, severity, linked.add)
+                  .rewrite(body).rstrip(), ""]
     if files.notebooks:
         lines += ["## Notebooks", ""]
         for nb in files.notebooks:
@@ -197,6 +196,7 @@ def milestone_page(
         for path in files.sources:
             lines += _file_block(project, page, path, _rel_to(m, path),
                                  source_anchor(_rel_to(m, path)), downloadable=True)
+    lines += _other_files(project, m, page, files, linked)
     library = library_files(project, m)
     if library:
         lines += ["## Library code it exercises", "",
@@ -212,6 +212,29 @@ def milestone_page(
             lines.append(f"- {day} · [{escape_md(title)}]({_relpath(page, target)})")
         lines.append("")
     return "\n".join(lines)
+
+
+def _other_files(project: Project, m: Milestone, page: str, files: MilestoneFiles,
+                 linked: set[str]) -> list[str]:
+    """Images the README does not show, and the folder's data and generated files."""
+    images = [p for p in files.images if _rel(project, p) not in linked
+              and p.stat().st_size <= MAX_COPIED_BYTES]
+    others = [p for p in files.others if _rel(project, p) not in linked]
+    if not images and not others:
+        return []
+    lines = ["## Files", ""]
+    for path in images:
+        label = escape_md(_rel_to(m, path))
+        lines += [f"![{label}]({_relpath(page, _rel(project, path))})", "", f"*{label}*", ""]
+    for path in others:
+        label, size = _rel_to(m, path), path.stat().st_size
+        if size > MAX_COPIED_BYTES:
+            lines.append(f"- `{label}` ({size // 2**20} MB; not copied to the site)")
+            continue
+        note = " (generated; not shown)" if GENERATED_RE.search(path.name) else ""
+        lines.append(f"- [{escape_md(label)}]({_relpath(page, _rel(project, path))}) "
+                     f"({max(1, size // 1024)} KB){note}")
+    return lines + [""]
 
 
 def library_files(project: Project, m: Milestone) -> list[Path]:
