@@ -317,39 +317,41 @@ def write_outputs(c, val, test, m, knn_choice, report, fit_seconds, analogs, cur
     if report:
         (out / "model_report.json").write_text(json.dumps(report, indent=2, default=str) + "\n")
 
-    metrics = {
-        "range_logloss_har": _r(s["har"]["range_logloss"]),
-        "range_logloss_garch": _r(s["garch"]["range_logloss"]),
-        "range_logloss_knn_raw": _r(s["knn_raw"]["range_logloss"]),
-        "range_logloss_unconditional": _r(s["unconditional"]["range_logloss"]),
-        "direction_logloss_base_rate": _r(s["base_rate"]["direction_logloss"]),
+    metrics: dict = {
         "direction_logloss_training_share": _r(s["unconditional"]["direction_logloss"]),
-        "direction_logloss_coin": _r(s["coin"]["direction_logloss"]),
         "direction_spa_pvalue": _r(c.spa_direction["consistent"], 3),
+        "range_spa_pvalue_vs_har": _r(c.spa_range.get("consistent"), 3),
         "test_bars_scored": c.n_bars,
     }
+    # every model (its name gives the contract's range_logloss_model, ..._base_rate, ...):
+    # scores, and differences from the two benchmarks with their intervals
+    for key, v in s.items():
+        metrics[f"range_logloss_{key}"] = _r(v["range_logloss"])
+        metrics[f"direction_logloss_{key}"] = _r(v["direction_logloss"])
+        metrics[f"ece_direction_{key}"] = _r(v["ece_direction"])
+        metrics[f"ece_range_max_{key}"] = _r(v["ece_range_max"])
+        for diffs, base, target, digits in ((c.range_diffs, "har", "range", 4),
+                                            (c.direction_diffs, "base_rate", "direction", 5)):
+            if (key, base) in diffs:
+                d = diffs[(key, base)]
+                stem = f"{target}_{key}_minus_{base}"
+                metrics.update({stem: _r(d.mean, digits), f"{stem}_ci_low": _r(d.lo, digits),
+                                f"{stem}_ci_high": _r(d.hi, digits)})
     if "model" in s:
-        dm, rh = c.direction_diffs[("model", "base_rate")], c.range_diffs[("model", "har")]
         rg = c.range_diffs[("model", "garch")]
         metrics.update({
-            "range_logloss_model": _r(s["model"]["range_logloss"]),
-            "range_logloss_pretrained": _r(s["pretrained"]["range_logloss"]),
-            "direction_logloss_model": _r(s["model"]["direction_logloss"]),
             "direction_edge": c.verdicts["direction"],
+            "range_edge_over_har": c.verdicts["range_vs_har"],
             "ece_direction": _r(s["model"]["ece_direction"]),
             "ece_range_max": _r(s["model"]["ece_range_max"]),
-            "range_model_minus_har": _r(rh.mean),
-            "range_model_minus_har_ci_low": _r(rh.lo),
-            "range_model_minus_har_ci_high": _r(rh.hi),
             "range_model_minus_garch": _r(rg.mean),
+            "range_model_minus_garch_ci_low": _r(rg.lo),
             "range_model_minus_garch_ci_high": _r(rg.hi),
             "range_model_minus_knn_raw": _r(c.range_diffs[("model", "knn_raw")].mean),
-            "range_model_minus_pretrained": _r(c.range_diffs[("model", "pretrained")].mean)
-            if ("model", "pretrained") in c.range_diffs else None,
-            "direction_model_minus_base_rate": _r(dm.mean, 5),
-            "direction_model_minus_base_rate_ci_low": _r(dm.lo, 5),
-            "direction_model_minus_base_rate_ci_high": _r(dm.hi, 5),
-            "range_spa_pvalue_vs_har": _r(c.spa_range.get("consistent"), 3),
+            "range_model_minus_knn_raw_ci_high": _r(c.range_diffs[("model", "knn_raw")].hi),
+            "range_model_minus_pretrained": _r(c.range_diffs[("model", "pretrained")].mean),
+            "range_model_minus_pretrained_ci_high":
+                _r(c.range_diffs[("model", "pretrained")].hi),
             "fit_seconds": _r(fit_seconds, 1),
         })
         for key, value in report.items():
