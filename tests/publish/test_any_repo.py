@@ -113,6 +113,8 @@ def make_grown_repo(root: Path) -> Path:
     write(demo / "App.tsx", "export const App = () => null;\n")
     write(demo / "scores.csv", "epoch,loss\n1,0.5\n")
     write(demo / "package-lock.json", '{"lockfileVersion": 3}\n')
+    nbformat.write(new_notebook(cells=[new_markdown_cell("# Try it\n\n![the ui](ui.png)")]),
+                   demo / "explore.ipynb")
 
     for name in ("AGENTS.md", "CLAUDE.md", "LICENSE", ".github/copilot-instructions.md",
                  "notes/review.prompt.md"):
@@ -339,3 +341,10 @@ def test_a_milestone_page_shows_its_folders_files_and_a_useful_title(grown) -> N
     assert (root / "site/code/01_demo-app/curve.png").is_file()
     assert "scores.csv" in html and (root / "site/code/01_demo-app/scores.csv").is_file()
     assert "package-lock.json" in html and "lockfileVersion" not in html
+
+
+def test_a_milestone_notebook_loads_its_relative_images_and_links_back(grown) -> None:
+    root, _ = grown
+    html = page(root, "code/01_demo-app/explore")
+    assert re.search(r'<img[^>]*src="\.\./ui\.png"', html), html[-3000:]
+    assert 'href="../"' in html and "01 · Demo app" in html

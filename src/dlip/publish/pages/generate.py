@@ -125,6 +125,8 @@ def generate(
             results.results_markdown(project, m, "results", rewrite, stale, problems),
             headline.markdown() if headline else None, citing, glue,
         )
+        site.pages.update(milestone_md.notebook_pages(project, m, scanned[m.name], sitemap,
+                                                      problems, link_severity))
         home_rows.append((m, page, headline))
 
     site.pages.update(notes_md.note_pages(project, plan, sitemap, glue, problems, link_severity))

@@ -20,8 +20,14 @@ from dlip.publish.model import Milestone, Problem, Severity, refusal
 from dlip.publish.pages import results_md
 from dlip.publish.pages.glue import Glue
 from dlip.publish.pages.links import LinkRewriter, SiteMap, relative_path, split_anchor
-from dlip.publish.pages.notes import GENERATED_RE, SOURCE_LANGUAGES, SOURCE_NAMES
+from dlip.publish.pages.notes import (
+    GENERATED_RE,
+    SOURCE_LANGUAGES,
+    SOURCE_NAMES,
+    notebook_text,
+)
 from dlip.publish.project import RESULTS_DIRNAME, Project, outside_reason
+from dlip.publish.sanitize import file_problem
 
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp"})
 SKIPPED_DIRS = frozenset({"__pycache__", ".ipynb_checkpoints", "results-local", "node_modules"})
@@ -84,7 +90,8 @@ def scan(project: Project, m: Milestone) -> MilestoneFiles:
 
 
 def _walk(folder: Path, root: Path, refused: list[Problem], seen: set[Path]):
-    """Every file under `folder` that the path rule lets the site read; each folder once."""
+    """Every file under `folder` that the path rule lets the site read and the sanitizer
+    lets it publish (an SVG that is more than a drawing is neither); each folder once."""
     seen.add(folder.resolve())
     try:
         entries = sorted(folder.iterdir())
@@ -101,7 +108,11 @@ def _walk(folder: Path, root: Path, refused: list[Problem], seen: set[Path]):
             if path.resolve() not in seen:
                 yield from _walk(path, root, refused, seen)
         elif path.is_file():
-            yield path
+            unsafe = file_problem(path)
+            if unsafe is None:
+                yield path
+            else:
+                refused.append(Problem(path, unsafe, refused=True))
 
 
 def register(project: Project, m: Milestone, files: MilestoneFiles, sitemap: SiteMap) -> None:
@@ -132,6 +143,23 @@ def register(project: Project, m: Milestone, files: MilestoneFiles, sitemap: Sit
         sitemap.add_asset(_rel(project, path), path)
     if files.results:
         sitemap.add_page(f"{folder_rel}/{RESULTS_DIRNAME}", f"{page}#results")
+
+
+def notebook_pages(project: Project, m: Milestone, files: MilestoneFiles, sitemap: SiteMap,
+                   problems: list[Problem], severity: Severity) -> dict[str, str]:
+    """Each notebook of the milestone as its page shows it (the executed copy when there is
+    one): links checked and pointed at the site from the page's own URL, so relative images
+    load, huge outputs cut, and a link back to the milestone first."""
+    page = page_path(project, m)
+    pages = {}
+    for nb in files.notebooks:
+        published = executed_copy(m, nb) or nb
+        docs = _rel(project, published)
+        text = notebook_text(nb, published, docs, sitemap, problems, severity,
+                             (page, f"{m.number} · {m.title}"))
+        if text is not None:
+            pages[docs] = text
+    return pages
 
 
 def executed_copy(m: Milestone, notebook: Path) -> Path | None:

@@ -12,7 +12,6 @@ highlighted, results and data linked, lock files and minified files listed only.
 
 from __future__ import annotations
 
-import copy
 import json
 import posixpath
 import re
@@ -241,33 +240,48 @@ def notebook_page(
     problems: list[Problem],
     severity: Severity,
 ) -> str | None:
-    """The notebook as the site shows it: links pointed at the site, huge outputs cut, a
-    link back to its folder first. None (and a warning) when it is not a notebook."""
+    """A notebook among the notes, with a link back to its folder's page (or home)."""
+    folder = plan.folders.get(_rel(project.root, path.parent))
+    if folder is not None and folder.page:
+        back = (folder.page, folder.title)
+    else:
+        back = ("index.md", "Home")
+    return notebook_text(path, path, page, sitemap, problems, severity, back)
+
+
+def notebook_text(
+    source: Path,
+    published: Path,
+    page: str,
+    sitemap: SiteMap,
+    problems: list[Problem],
+    severity: Severity,
+    back: tuple[str, str],
+) -> str | None:
+    """The notebook `published` (the author's `source`, or the copy a run executed) as the
+    site shows it at `page`: its Markdown cells' links checked and pointed at the site as
+    they resolve from `source`, huge outputs cut, and a first link back to `back` (docs
+    path, title). None (and a warning) when it is not a readable notebook."""
     try:
-        nb = json.loads(path.read_text(encoding="utf-8"))
+        nb = json.loads(published.read_text(encoding="utf-8"))
         cells = nb["cells"]
         if not isinstance(cells, list):
             raise TypeError("cells is not a list")
     except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
-        problems.append(Problem(path, f"not a readable notebook ({exc}); not published",
+        problems.append(Problem(published, f"not a readable notebook ({exc}); not published",
                                 severity="warning"))
         return None
-    nb = copy.deepcopy(nb)
-    links = _NotebookLinks(sitemap, path, page, problems, severity)
-    for cell in nb["cells"]:
+    links = _NotebookLinks(sitemap, source, page, problems, severity)
+    for cell in cells:
         if not isinstance(cell, dict):
             continue
         if cell.get("cell_type") == "markdown":
             cell["source"] = links.rewrite(drop_comments(_source(cell.get("source", ""))))
         for output in cell.get("outputs", []) or []:
             _cut_output(output)
-    folder = plan.folders.get(_rel(project.root, path.parent))
-    back_page = folder.page if folder is not None and folder.page else "index.md"
-    back_title = folder.title if folder is not None and folder.page else "Home"
-    back = relative_path(page_url(back_page), _url_dir(page_url(page))) + "/"
-    back = "./" if back == "./" or back == "/" else back
-    nb["cells"].insert(0, {"cell_type": "markdown", "metadata": {},
-                           "source": f"[↑ {escape_md(back_title)}]({back})"})
+    up = relative_path(page_url(back[0]), _url_dir(page_url(page))) + "/"
+    cells.insert(0, {"cell_type": "markdown", "metadata": {},
+                     "source": f"[↑ {escape_md(back[1])}]({up})"})
     return json.dumps(nb, ensure_ascii=False, indent=1)
 
 
