@@ -39,9 +39,9 @@ def test_fit_search_predict_on_a_users_csv(cli_model, tmp_path, capsys) -> None:
     png = tmp_path / "analogs.png"
     capsys.readouterr()
     assert main(["patterns", "search", str(model), str(ds), "--symbol", "mine",
-                 "--date", day, "--k", "5", "--plot", str(png)]) == 0
+                 "--date", day, "--k", "12", "--plot", str(png)]) == 0
     out = capsys.readouterr().out
-    assert "among these 5: P(up)" in out and "calibrated on validation" in out
+    assert "among these 12: P(up)" in out and "calibrated on validation" in out
     assert "edge on held-out data: direction: not measured; range: not measured" in out
     assert png.stat().st_size > 10_000
     pred = tmp_path / "pred.parquet"

@@ -128,7 +128,7 @@ def _cmd_search(args: argparse.Namespace) -> int:
         a = max(int(prep.starts[r]), r - ctx + 1)
         up = "up" if prep.next_up[r] == 1 else "down"
         print(f"{n:>3}  {t['symbol'].iloc[r]:<14} {_fmt_day(t['timestamp'].iloc[a])} .. "
-              f"{_fmt_day(t['timestamp'].iloc[r]):<11} {s:>10.3f}  {up:<5} "
+              f"{_fmt_day(t['timestamp'].iloc[r]):<11} {s:>10.4f}  {up:<5} "
               f"{100 * prep.next_return[r]:>+7.2f}%  {RANGE_CLASSES[prep.range_class[r]]}")
     if len(found):
         ups = float(np.mean(prep.next_up[found] == 1))

@@ -42,7 +42,7 @@ def analog_chart(table: pd.DataFrame, query_rows: np.ndarray, analogs: list[np.n
                  titles: list[str], query_title: str, path: Path) -> Path:
     """Draw the query window and up to 8 analog windows (with their next bars) to `path`."""
     plt = _pyplot()
-    analogs = analogs[:8]
+    analogs, titles = analogs[:8], titles[:8]
     n = 1 + len(analogs)
     cols = min(3, n)
     nrows = int(np.ceil(n / cols))
