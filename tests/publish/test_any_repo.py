@@ -199,6 +199,7 @@ def test_an_old_blog_shows_its_last_active_months() -> None:
     html = month_grid_html(days, today)
     assert "May 2025" in html and "November 2026" not in html
     assert html.count(': posted"') == 20  # each day's title: 2025-05-01: posted
+    assert '2025-05-27: after"' in html and ': missed"' not in html  # at rest, not missed
 
 
 # --- Markdown ----------------------------------------------------------------------------

@@ -68,13 +68,15 @@ def month_grid_html(days: Iterable[date], today: date, months: int = 3) -> str:
     last_month = date(today.year, today.month, 1)
     first_month = _add_months(last_month, -(months - 1))
     last_post = max((d for d in posted if d <= today), default=None)
+    quiet_after: date | None = None  # a blog at rest: the days after its last post
     if last_post is not None and last_post < first_month:
         last_month = date(last_post.year, last_post.month, 1)
         first_month = _add_months(last_month, -(months - 1))
+        quiet_after = last_post
     parts = ['<div class="dlip-streak-months">']
     for i in range(months):
         month_start = _add_months(first_month, i)
-        parts.append(_month_table(month_start, posted, today, first_post))
+        parts.append(_month_table(month_start, posted, today, first_post, quiet_after))
     parts.append("</div>")
     legend = (
         '<p class="dlip-streak-legend">'
@@ -85,7 +87,8 @@ def month_grid_html(days: Iterable[date], today: date, months: int = 3) -> str:
     return "\n".join(parts) + "\n" + legend
 
 
-def _month_table(month_start: date, posted: set[date], today: date, first_post: date) -> str:
+def _month_table(month_start: date, posted: set[date], today: date, first_post: date,
+                 quiet_after: date | None = None) -> str:
     name = f"{calendar.month_name[month_start.month]} {month_start.year}"
     rows = [f'<table class="dlip-streak-month"><caption>{html.escape(name)}</caption>',
             "<thead><tr>" + "".join(f"<th>{d}</th>" for d in ("M", "T", "W", "T", "F", "S", "S"))
@@ -99,6 +102,8 @@ def _month_table(month_start: date, posted: set[date], today: date, first_post: 
                 cells.append('<td class="dlip-day outside"></td>')
                 continue
             state = _state(day, posted, today, first_post)
+            if quiet_after is not None and day > quiet_after and state == "missed":
+                state = "after"  # not a wall of missed days for a blog at rest
             label = f"{day.isoformat()}: {state}"
             cells.append(f'<td class="dlip-day {state}" title="{label}">{day.day}</td>')
         rows.append("<tr>" + "".join(cells) + "</tr>")

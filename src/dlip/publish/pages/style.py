@@ -17,7 +17,7 @@ table.dlip-streak-month th { font-weight: 400; opacity: .7; padding: 0; }
 .dlip-day.posted { background: #2e7d32; color: #fff; }
 .dlip-day.missed { background: #ffcdd2; }
 .dlip-day.rest { background: #e3f2fd; }
-.dlip-day.future, .dlip-day.before { opacity: .45; }
+.dlip-day.future, .dlip-day.before, .dlip-day.after { opacity: .45; }
 .dlip-status { display: inline-block; padding: 0 .5em; border-radius: 1em; font-size: .8em;
   color: #fff; background: #9e9e9e; white-space: nowrap; }
 .dlip-status-done { background: #2e7d32; }
