@@ -18,6 +18,7 @@ import time
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import markdown
 import pytest
 import yaml
 from repo_files import dlip, write
@@ -210,6 +211,9 @@ def _nothing_runs(root: Path) -> Path:
         '<b title="the author\'s own raw HTML stays">mine</b>\n\n'
         # The control: the author's own raw HTML is theirs and runs, so the test can see a run.
         '<img src="data:," onerror="alert(\'author\')" alt="">\n'))
+    # Links the line-by-line rewriter cannot see whole; the page's Markdown extension does.
+    _post(root, "2026-02-02 - Wrapped", "A [wrapped\nlink](javascript:alert('wrapped')) and "
+                                        "[a reference][w].\n\n[w]:\n  javascript:alert('w')\n")
     files = root / "daily-blog" / "files"
     write(files / "script.svg", SVG_SCRIPT)
     write(files / "foreign.svg", SVG_FOREIGN)
@@ -272,20 +276,29 @@ def test_what_a_notebook_displayed_is_data(tmp_path: Path) -> None:
     notebooks = {rel: text for rel, text in site.pages.items() if rel.endswith(".ipynb")}
     assert len(notebooks) == 2 and not any(rel.endswith(".ipynb") for rel in site.copies)
     for rel, text in notebooks.items():
-        assert "onerror" not in text and "alert(" not in text, rel
-        assert "<b>drawn</b>" in text and "needs a script to show" in text, rel
+        outputs = json.dumps([cell.get("outputs") for cell in json.loads(text)["cells"]])
+        assert "onerror" not in outputs and "alert(" not in outputs, rel
+        assert "<b>drawn</b>" in outputs and "needs a script to show" in outputs, rel
 
 
 def test_post_links_lead_only_to_http_mailto_or_the_site(tmp_path: Path) -> None:
     project = Project.at(_nothing_runs(tmp_path))
     site = generate_pages(project, write=False)
-    (page,) = [text for rel, text in site.pages.items() if rel.startswith("blog/2026/")]
+    (page,) = [text for rel, text in site.pages.items() if rel.startswith("blog/2026/02/01/")]
     post = page.split("\n---\n", 1)[1]  # the front matter's description is escaped text
     assert "javascript" not in post.lower() and "java&#115;cript" not in post
     assert '<b title="the author\'s own raw HTML stays">mine</b>' in post
     unsafe = [p for p in site.problems
               if "scheme other than" in p.reason and p.path.name == "2026-02-01 - Links.md"]
     assert len(unsafe) == 5, unsafe  # four inline links and the reference
+
+
+def test_links_markdown_makes_keep_only_safe_urls_when_rendered() -> None:
+    text = ("[wrapped\nlink](javascript:alert(1)) [r][r] ![i](javascript:x) [ok](https://a.b) "
+            "[page](x.md) <a href=\"javascript:alert('mine')\">raw</a>\n\n[r]:\n  vbscript:x\n")
+    out = markdown.markdown(text, extensions=["dlip.publish.sanitize"])
+    assert re.findall(r'(?:href|src)="([^"]*)"', out) == [
+        "https://a.b", "x.md", "javascript:alert('mine')"]  # the author's raw HTML is theirs
 
 
 def test_check_fails_on_what_would_run_and_build_warns(tmp_path: Path) -> None:

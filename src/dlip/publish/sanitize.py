@@ -18,6 +18,8 @@ from typing import Any
 from xml.parsers import expat
 
 import nh3
+from markdown.extensions import Extension
+from markdown.treeprocessors import Treeprocessor
 
 # --- URLs --------------------------------------------------------------------------------
 
@@ -35,6 +37,31 @@ def safe_url(url: str) -> bool:
     text = _IGNORED_IN_URLS.sub("", html.unescape(url))
     match = _SCHEME_RE.match(text)
     return match is None or match.group(1).lower() in URL_SCHEMES
+
+
+class SafeLinks(Treeprocessor):
+    """Run by Python-Markdown on every page: a link or image that Markdown syntax made
+    (inline, reference, wrapped over lines, autolinked) keeps its URL only if `safe_url`
+    allows it, else it loses it and stays as its text. Raw HTML is not in the tree, so the
+    author's own HTML is left as written."""
+
+    def run(self, root: Any) -> None:
+        for element in root.iter():
+            for attr in ("href", "src"):
+                value = element.get(attr)
+                if value is not None and not safe_url(value):
+                    del element.attrib[attr]
+
+
+class SafeLinksExtension(Extension):
+    """`markdown_extensions: [dlip.publish.sanitize]` in mkdocs.yml (dlip adds it)."""
+
+    def extendMarkdown(self, md: Any) -> None:  # noqa: N802 (Python-Markdown's name)
+        md.treeprocessors.register(SafeLinks(md), "dlip_safe_links", -10)  # after unescape
+
+
+def makeExtension(**kwargs: Any) -> SafeLinksExtension:  # noqa: N802 (the loader's name)
+    return SafeLinksExtension(**kwargs)
 
 
 # --- plain text --------------------------------------------------------------------------

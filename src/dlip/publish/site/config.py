@@ -40,6 +40,7 @@ MARKDOWN_EXTENSIONS: dict[str, dict[str, Any]] = {
     "pymdownx.magiclink": {},
     "pymdownx.mark": {},
     "pymdownx.arithmatex": {"generic": True},
+    "dlip.publish.sanitize": {},  # Markdown links lead only to http(s), mailto or the site
 }
 REQUIRED_EXTENSIONS = tuple(MARKDOWN_EXTENSIONS)
 
