@@ -180,3 +180,31 @@ def test_sigkill_at_any_moment_leaves_the_old_or_the_new_dataset(tmp_path, synth
     write_dataset(["synthetic"], out)
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
     assert old in seen
+
+
+def test_a_large_file_streams_its_problems_with_lines_and_a_cap(tmp_path, monkeypatch):
+    """The streaming reader (not the whole-file one) names lines across batches."""
+    from dlip.market import readers
+
+    monkeypatch.setattr(readers, "SMALL_FILE", 0)
+    monkeypatch.setattr(readers, "BATCH_BYTES", 4096)
+    days = pd.bdate_range("2000-01-03", periods=3000)
+    lines = [HEADER] + [f"{d.date()},10,11,9,10.5,1" for d in days]
+    lines[1500] = f"{days[1500].date()},10,9.5,9,10.5,1"  # line 1501: high below the body
+    lines[2700] = lines[2699]  # line 2701: duplicate of line 2700, batches apart
+    bad = tmp_path / "big.csv"
+    bad.write_text("\n".join(lines) + "\n")
+    with pytest.raises(MarketDataError) as info:
+        write_dataset([str(bad)], tmp_path / "out")
+    found = [str(p) for p in info.value.problems]
+    assert f"{bad}:line 1501: high 9.5 is below max(open, close) 10.5" in found, found
+    assert any(p.startswith(f"{bad}:line 2701: duplicate timestamp") and "line 2700" in p
+               for p in found), found
+    many = tmp_path / "many.csv"
+    many.write_text("\n".join([HEADER] + [f"{d.date()},10,11,9,-1,1" for d in days]) + "\n")
+    monkeypatch.setattr(readers, "MAX_PROBLEMS", 100)
+    with pytest.raises(MarketDataError) as info:
+        write_dataset([str(many)], tmp_path / "out")
+    assert len(info.value.problems) == 100
+    assert info.value.summary().splitlines()[-1] == "... and 5,950 more problems"  # 2 per row
+    assert not (tmp_path / "out").exists()

@@ -26,10 +26,12 @@ class MarketDataError(ValueError):
         if isinstance(problems, str):
             problems = [Problem(source="input", reason=problems)]
         self.problems = list(problems)
+        self.hidden = 0  # problems counted but not kept (a huge file's are capped)
         super().__init__(self.summary())
 
     def summary(self, limit: int = 50) -> str:
         lines = [str(p) for p in self.problems[:limit]]
-        if len(self.problems) > limit:
-            lines.append(f"... and {len(self.problems) - limit} more problems")
+        more = max(len(self.problems) - limit, 0) + self.hidden
+        if more:
+            lines.append(f"... and {more:,} more problems")
         return "\n".join(lines)
