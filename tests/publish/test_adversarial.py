@@ -212,7 +212,9 @@ def _nothing_runs(root: Path) -> Path:
         # The control: the author's own raw HTML is theirs and runs, so the test can see a run.
         '<img src="data:," onerror="alert(\'author\')" alt="">\n'))
     # Links the line-by-line rewriter cannot see whole; the page's Markdown extension does.
-    _post(root, "2026-02-02 - Wrapped", "A [wrapped\nlink](javascript:alert('wrapped')) and "
+    _post(root, "2026-02-02 - Wrapped", "---\nmilestone: '000'\ntags: [\"<img src=x onerror="
+                                        "alert('tag')>\"]\n---\n\n"
+                                        "A [wrapped\nlink](javascript:alert('wrapped')) and "
                                         "[a reference][w].\n\n[w]:\n  javascript:alert('w')\n")
     files = root / "daily-blog" / "files"
     write(files / "script.svg", SVG_SCRIPT)
