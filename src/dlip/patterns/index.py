@@ -80,7 +80,9 @@ class FaissIndex:
             nlist = nlist or max(1, int(4 * np.sqrt(len(x))))
             quantizer = faiss.IndexFlatIP(d)
             self.index = faiss.IndexIVFFlat(quantizer, d, nlist, faiss.METRIC_INNER_PRODUCT)
-            self.index.train(x)
+            # k-means on at most 64 points per list: enough for the centroids, and fast
+            sample = np.random.default_rng(0).permutation(len(x))[: 64 * nlist]
+            self.index.train(x[np.sort(sample)])
             self.index.nprobe = nprobe
             self._quantizer = quantizer
         else:
