@@ -7,18 +7,27 @@ One module, so a reader can scan every case at once; grouped by the rule each ca
 
 from __future__ import annotations
 
+import errno
 import functools
 import html
 import json
 import os
+import platform
 import re
 import shutil
+import signal
+import subprocess
+import sys
+import textwrap
 import threading
 import time
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from importlib import metadata
 from pathlib import Path
 
 import markdown
+import nbformat
+import psutil
 import pytest
 import yaml
 from repo_files import dlip, write
@@ -26,9 +35,12 @@ from repo_files import dlip, write
 from dlip.publish import sanitize
 from dlip.publish.discover.milestones import discover_milestones
 from dlip.publish.discover.posts import MAX_TITLE_BYTES, discover_posts, new_post, read_post
+from dlip.publish.pages.results import results_markdown
 from dlip.publish.project import Project, outside_reason
+from dlip.publish.run import freeze, runner
+from dlip.publish.run.runner import run_milestones, run_named
 from dlip.publish.site import config as site_config
-from dlip.publish.site.build import check, generate_pages
+from dlip.publish.site.build import build, check, generate_pages
 
 
 def _post(root: Path, name: str, text: str) -> Path:
@@ -371,6 +383,433 @@ def test_a_browser_opens_every_page_built_from_them_and_nothing_runs(tmp_path: P
 
 
 # --- 3. results that lie -----------------------------------------------------------------
+
+
+LIAR_SCRIPT = """
+import json, os
+out = os.environ["DLIP_RESULTS_DIR"]
+json.dump({"accuracy": 0.75}, open(os.path.join(out, "metrics.json"), "w"))
+open(os.path.join(out, "curve.png"), "wb").write(b"png bytes")
+"""
+
+
+def _frozen(root: Path, script: str = LIAR_SCRIPT, config: str = "", **files: str):
+    """A milestone run for real by the runner, its results frozen; (project, milestone)."""
+    folder = _milestone(root, "000_x", "run:\n  - script: train.py\n" + config,
+                        **{"train.py": textwrap.dedent(script), **files})
+    project = Project.at(root)
+    milestones, problems = discover_milestones(project)
+    assert [p for p in problems if p.severity == "error"] == []
+    (outcome,) = run_milestones(project, milestones, force=True, progress=False)
+    assert outcome.status == "ok", outcome.report()
+    assert folder == milestones[0].path
+    return project, milestones[0]
+
+
+def _key(root: Path) -> str:
+    project = Project.at(root)
+    milestones, _ = discover_milestones(project)
+    return freeze.input_key(project, milestones[0])
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def _wait_for(condition, seconds: float = 20.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out waiting"
+        time.sleep(0.05)
+
+
+@pytest.mark.parametrize("lie, named", [
+    ("edit", "results/metrics.json (edited)"),
+    ("add", "results/extra.csv (not written by the run)"),
+    ("delete", "results/curve.png (deleted)"),
+])
+def test_a_result_changed_by_hand_fails_check_naming_the_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], lie: str, named: str
+) -> None:
+    """run.json holds a hash of every output: the edited number is never published silently."""
+    project, milestone = _frozen(tmp_path)
+    assert check(project) == 0
+    capsys.readouterr()
+    results = milestone.results_dir
+    if lie == "edit":
+        write(results / "metrics.json", '{"accuracy": 0.99}')
+    elif lie == "add":
+        write(results / "extra.csv", "a,b\n")
+    else:
+        (results / "curve.png").unlink()
+    assert check(project) == 1
+    err = capsys.readouterr().err
+    assert f"error: code/000_x: results changed after the run: {named}" in err.replace(
+        str(tmp_path) + "/", "")
+
+
+def test_build_warns_about_a_hand_edited_result(tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    project, milestone = _frozen(tmp_path)
+    write(milestone.results_dir / "metrics.json", '{"accuracy": 0.99}')
+    assert build(project, run=False) == 0
+    err = capsys.readouterr().err
+    assert "warning:" in err and "results/metrics.json (edited)" in err
+
+
+def test_the_key_ignores_prose_and_labels(tmp_path: Path) -> None:
+    """A README typo must not force a long re-run; nor a title, status, summary or timeout."""
+    folder = _milestone(tmp_path, "000_x", "title: X\nrun:\n  - script: train.py\n",
+                        **{"nb.ipynb": _notebook("# Prose", "x = 1")})
+    before = _key(tmp_path)
+    write(folder / "README.md", "# 000_x\n\nSee [the scirpt](train.py).\n")
+    write(folder / "notes/design.md", "Why it is built this way.\n")
+    write(folder / "milestone.yml", "title: Y\nstatus: done\nsummary: S\nheadline: acc\n"
+                                    "run:\n  - script: train.py\n    timeout: 9\n")
+    write(folder / "nb.ipynb", _notebook("# Prose, reworded", "x = 1"))
+    write(folder / ".ipynb_checkpoints/nb-checkpoint.ipynb", "{}")
+    assert _key(tmp_path) == before
+    write(folder / "nb.ipynb", _notebook("# Prose, reworded", "x = 2"))
+    assert _key(tmp_path) != before
+
+
+def test_the_key_follows_imports_into_src_without_inputs(tmp_path: Path) -> None:
+    """Forgetting `inputs` cannot hide a change in library code the milestone imports."""
+    write(tmp_path / "src/lib/__init__.py", "")
+    write(tmp_path / "src/lib/a.py", "from . import b\n\ndef f():\n    return b.G\n")
+    write(tmp_path / "src/lib/b.py", "G = 1\n")
+    write(tmp_path / "src/lib/c.py", "H = 1\n")
+    write(tmp_path / "src/lib/unused.py", "U = 1\n")
+    _milestone(tmp_path, "000_x", "run:\n  - script: train.py\n",
+               **{"train.py": "from lib.a import f\nprint(f())\n",
+                  "nb.ipynb": _notebook("Text", "%matplotlib inline\nimport lib.c")})
+    before = _key(tmp_path)
+    write(tmp_path / "src/lib/unused.py", "U = 2\n")
+    write(tmp_path / "src/lib/README.md", "prose\n")
+    assert _key(tmp_path) == before
+    write(tmp_path / "src/lib/b.py", "G = 2\n")  # imported by a module the script imports
+    after_b = _key(tmp_path)
+    assert after_b != before
+    write(tmp_path / "src/lib/c.py", "H = 2\n")  # imported by a notebook's code cell
+    assert _key(tmp_path) != after_b
+    project = Project.at(tmp_path)
+    milestones, _ = discover_milestones(project)
+    manifest = freeze.input_manifest(project, milestones[0])
+    assert sorted(manifest["imports"]) == [
+        "src/lib/__init__.py", "src/lib/a.py", "src/lib/b.py", "src/lib/c.py"]
+
+
+@pytest.mark.parametrize("glob", ["code/000_x/**", "code/000_x", "code/*/results/*",
+                                  "code/**/*.json"])
+def test_a_glob_reaching_the_milestones_own_results_is_an_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], glob: str
+) -> None:
+    """Not an eternal re-run: the run's output would be its own input."""
+    project, milestone = _frozen(tmp_path)
+    write(milestone.path / "milestone.yml",
+          f"run:\n  - script: train.py\ninputs: ['{glob}']\n")
+    assert check(project) == 1
+    err = capsys.readouterr().err
+    assert "code/000_x/milestone.yml: inputs:" in err and "own results/" in err
+    out = dlip("run", "--repo", str(tmp_path), "000")
+    assert out.returncode == 1
+    assert "Traceback" not in out.stderr and "own results/" in out.stderr
+
+
+def test_cache_folders_inside_declared_folders_are_skipped(tmp_path: Path) -> None:
+    _milestone(tmp_path, "000_x", "run:\n  - script: train.py\ninputs: [data/**, data]\n")
+    write(tmp_path / "data/x.csv", "1\n")
+    before = _key(tmp_path)
+    for cache in ("__pycache__/m.cpython-311.pyc", ".ipynb_checkpoints/a-checkpoint.ipynb",
+                  "results-local/plot.png", "deep/__pycache__/n.pyc"):
+        write(tmp_path / "data" / cache, "noise")
+    assert _key(tmp_path) == before
+    write(tmp_path / "data/y.csv", "2\n")
+    assert _key(tmp_path) != before
+
+
+def test_provenance_names_every_package_and_each_steps_interpreter(tmp_path: Path) -> None:
+    script = LIAR_SCRIPT + "import nbformat\n"
+    project, milestone = _frozen(tmp_path, script, "  - notebook: nb.ipynb\n",
+                                 **{"nb.ipynb": _notebook("Prose", "import psutil")})
+    record = freeze.read_record(milestone)
+    assert record is not None
+    for name in ("psutil", "nbformat", "pyyaml"):
+        assert record["packages"][name] == metadata.version(name)
+    assert record["packages_used"] == ["nbformat", "psutil"]
+    script_step, notebook_step = record["steps"]
+    assert script_step["interpreter"]["executable"] == sys.executable
+    assert notebook_step["interpreter"]["kernel"] == "python3"
+    assert notebook_step["interpreter"]["version"] == platform.python_version()
+
+
+def test_the_page_says_when_installed_versions_differ_without_making_results_stale(
+    tmp_path: Path,
+) -> None:
+    project, milestone = _frozen(tmp_path, LIAR_SCRIPT + "import nbformat\n")
+    path = milestone.results_dir / "run.json"
+    record = json.loads(path.read_text())
+    record["packages"]["nbformat"] = "0.0.1"
+    record["packages"]["psutil"] = "0.0.1"  # installed, but not imported by this milestone
+    path.write_text(json.dumps(record))
+    assert freeze.staleness(project, milestone) is None
+    page = results_markdown(project, milestone, "results")
+    (row,) = [line for line in page.splitlines() if line.startswith("| Installed now |")]
+    assert f"nbformat 0.0.1 \\(now {metadata.version('nbformat')}\\)" in row  # escaped parens
+    assert "psutil" not in row
+
+
+DAEMON = """
+import json, os, signal, sys, time
+out = os.environ["DLIP_RESULTS_DIR"]
+if os.fork() == 0:
+    os.setsid()
+    if os.fork() > 0:
+        os._exit(0)  # the daemon's parent exits at once; it is an orphan in its own session
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    with open(sys.argv[1], "w") as f:
+        f.write(str(os.getpid()))
+    while True:  # goes on rewriting the results, wherever they end up
+        for folder in (out, "results"):
+            try:
+                with open(os.path.join(folder, "metrics.json"), "w") as f:
+                    f.write('{"accuracy": 0.99}')
+            except OSError:
+                pass
+        time.sleep(0.05)
+os.wait()
+while not os.path.exists(sys.argv[1]):
+    time.sleep(0.01)
+json.dump({"accuracy": 0.75}, open(os.path.join(out, "metrics.json"), "w"))
+if len(sys.argv) > 2:
+    time.sleep(60)  # and hangs past its timeout
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="needs a child subreaper")
+@pytest.mark.parametrize("hang", [False, True])
+def test_a_double_forked_daemon_dies_with_its_step(tmp_path: Path, hang: bool) -> None:
+    """setsid, SIGTERM ignored, parent gone at once: still dead when the step ends."""
+    marker = tmp_path / "daemon.pid"
+    args = f"    args: ['{marker}'{', hang' if hang else ''}]\n    timeout: 5\n"
+    _milestone(tmp_path, "000_x", "run:\n  - script: train.py\n" + args,
+               **{"train.py": DAEMON})
+    project = Project.at(tmp_path)
+    milestones, _ = discover_milestones(project)
+    (outcome,) = run_milestones(project, milestones, force=True, progress=False)
+    daemon = int(marker.read_text())
+    assert not _alive(daemon)  # dead when the runner returns, not some time later
+    if hang:
+        assert outcome.status == "timeout"
+        return
+    assert outcome.status == "ok", outcome.report()
+    frozen = (milestones[0].results_dir / "metrics.json").read_bytes()
+    time.sleep(0.5)
+    assert (milestones[0].results_dir / "metrics.json").read_bytes() == frozen
+    assert freeze.staleness(project, milestones[0]) is None
+
+
+SWAP_DRIVER = """
+import os, signal, sys
+from dlip import atomic
+from dlip.publish.project import Project
+from dlip.publish.run.runner import run_named
+
+exchange = atomic._exchange
+
+def killed_at_the_swap(a, b):
+    print("swapping", flush=True)
+    if sys.argv[2] == "before":
+        os.kill(os.getpid(), signal.SIGKILL)
+    exchange(a, b)
+    os.kill(os.getpid(), signal.SIGKILL)
+
+atomic._exchange = killed_at_the_swap
+run_named(Project.at(sys.argv[1]), ["000"])
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="renameat2 is Linux's")
+@pytest.mark.parametrize("when", ["before", "after"])
+def test_a_kill_at_the_results_swap_leaves_results_whole(tmp_path: Path, when: str) -> None:
+    """The runner swaps results/ with one renameat2(RENAME_EXCHANGE): no moment without it."""
+    project, milestone = _frozen(tmp_path)
+    before = (milestone.results_dir / "run.json").read_bytes()
+    out = subprocess.run([sys.executable, "-c", SWAP_DRIVER, str(tmp_path), when],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == -signal.SIGKILL and "swapping" in out.stdout, out.stderr
+    record = freeze.read_record(milestone)
+    assert record is not None and freeze.tampered_outputs(milestone, record) is None
+    assert ((milestone.results_dir / "run.json").read_bytes() == before) == (when == "before")
+    assert freeze.staleness(project, milestone) is None
+    assert run_milestones(project, [milestone], force=True, progress=False)[0].ok
+    assert sorted(p.name for p in milestone.path.iterdir() if p.name.startswith(".")) == []
+
+
+SLOW_STEP = """
+import os, sys, time
+open(sys.argv[1], "w").write(str(os.getpid()))
+time.sleep(60)
+"""
+
+
+def test_a_second_run_of_the_same_milestone_says_already_running(tmp_path: Path) -> None:
+    marker = tmp_path / "step.pid"
+    _milestone(tmp_path, "000_x", f"run:\n  - script: train.py\n    args: ['{marker}']\n",
+               **{"train.py": SLOW_STEP})
+    first = subprocess.Popen([sys.executable, "-m", "dlip.cli", "run", "--repo",
+                              str(tmp_path), "000"], stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        _wait_for(lambda: marker.exists() and marker.read_text().isdigit())
+        second = dlip("run", "--repo", str(tmp_path), "000")
+    finally:
+        first.send_signal(signal.SIGTERM)
+        first.wait(timeout=30)
+    assert second.returncode == 1
+    lines = [line for line in second.stderr.splitlines() if not line.startswith("[dlip]")]
+    assert len(lines) == 1 and "already running" in lines[0], second.stderr
+    assert ".dlip/locks/000_x.lock" in lines[0]
+    assert not _alive(int(marker.read_text()))
+
+
+def test_a_full_disk_while_freezing_is_one_line_and_frees_the_scratch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The writer of run.json hits ENOSPC (simulated): one line, no scratch, results kept."""
+    project, milestone = _frozen(tmp_path)
+    before = (milestone.results_dir / "run.json").read_bytes()
+
+    def full(path: Path, data: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    monkeypatch.setattr(runner, "write_json", full)
+    assert run_named(project, ["000"]) == 1
+    err = capsys.readouterr().err
+    lines = [line for line in err.splitlines() if not line.startswith("[dlip]")]
+    assert len(lines) == 1 and "no space left on the device" in lines[0], err
+    assert "scratch files were removed; last good results kept" in lines[0]
+    assert (milestone.results_dir / "run.json").read_bytes() == before
+    assert [p.name for p in milestone.path.iterdir() if p.name.startswith(".")] == []
+
+
+DISK_DRIVER = """
+import json, os, shutil, sys
+from dlip.publish.project import Project
+from dlip.publish.run.runner import run_named
+disk, source, script = sys.argv[1:4]
+repo = os.path.join(disk, "repo")
+shutil.copytree(source, repo)
+folder = os.path.join(repo, "code", "000_x")
+assert run_named(Project.at(repo), ["000"]) == 0, "the first run fits"
+shutil.copy(script, os.path.join(folder, "train.py"))
+code = run_named(Project.at(repo), ["000"])
+left = [n for n in os.listdir(folder) if n.startswith(".")]
+left += os.listdir(os.path.join(repo, ".dlip", "failed")) if os.path.isdir(
+    os.path.join(repo, ".dlip", "failed")) else []
+print(json.dumps({"code": code, "left": left, "free": shutil.disk_usage(disk).free,
+                  "results": sorted(os.listdir(os.path.join(folder, "results")))}))
+"""
+
+FILLS_THE_DISK = """
+import os, sys
+out = os.environ["DLIP_RESULTS_DIR"]
+try:
+    with open(os.path.join(out, "big.bin"), "wb") as f:
+        while True:
+            f.write(b"x" * 65536)
+except OSError:
+    sys.exit(0 if len(sys.argv) > 1 else 1)
+"""
+
+
+@pytest.mark.skipif(shutil.which("unshare") is None or subprocess.run(
+    ["unshare", "-rm", "true"], capture_output=True).returncode != 0,
+    reason="needs unshare to mount a small tmpfs")
+@pytest.mark.parametrize("step_exit", ["fails", "succeeds"])
+def test_a_full_disk_on_a_real_tmpfs(tmp_path: Path, step_exit: str) -> None:
+    """A step fills a 4 MiB tmpfs: either it fails, or it exits 0 and freezing hits ENOSPC."""
+    source = tmp_path / "source"
+    _milestone(source, "000_x", "run:\n  - script: train.py\n"
+               + ("    args: [ok]\n" if step_exit == "succeeds" else ""),
+               **{"train.py": textwrap.dedent(LIAR_SCRIPT)})
+    script = write(tmp_path / "fills.py", FILLS_THE_DISK)
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    out = subprocess.run(
+        ["unshare", "-rm", "sh", "-c", 'mount -t tmpfs -o size=4m tmpfs "$1" && shift && '
+         'exec "$@"', "sh", str(disk), sys.executable, "-c", DISK_DRIVER, str(disk),
+         str(source), str(script)],
+        capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout.splitlines()[-1])
+    assert result["code"] == 1
+    lines = [line for line in out.stderr.splitlines() if not line.startswith("[dlip]")]
+    assert len(lines) == 1 and "no space left on the device" in lines[0], out.stderr
+    assert result["left"] == []  # no scratch folder, nothing kept in .dlip/failed
+    assert result["free"] > 3 << 20  # the failed run's files are gone
+    assert result["results"] == ["curve.png", "logs", "metrics.json", "run.json"]
+
+
+BUILD_DRIVER = """
+import os, signal, sys
+import mkdocs.commands.build
+from dlip.publish.project import Project
+from dlip.publish.site.build import build
+
+def half_a_build(config, **kwargs):
+    with open(os.path.join(config["site_dir"], "index.html"), "w") as f:
+        f.write("half")
+    os.kill(os.getpid(), signal.SIGKILL)
+
+mkdocs.commands.build.build = half_a_build
+build(Project.at(sys.argv[1]), run=False)
+"""
+
+
+def _site_files(root: Path) -> dict[str, bytes]:
+    site = root / "site"
+    return {p.relative_to(site).as_posix(): p.read_bytes()
+            for p in sorted(site.rglob("*")) if p.is_file()}
+
+
+def test_a_build_killed_half_way_leaves_the_last_site_whole(tmp_path: Path) -> None:
+    project, _ = _frozen(tmp_path)
+    assert build(project, run=False) == 0
+    before = _site_files(tmp_path)
+    assert "index.html" in before
+    out = subprocess.run([sys.executable, "-c", BUILD_DRIVER, str(tmp_path)],
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == -signal.SIGKILL, out.stderr
+    assert _site_files(tmp_path) == before
+    assert build(project, run=False) == 0  # and the next build clears what was left
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".site")] == []
+
+
+def test_a_malformed_notebook_is_a_check_error_and_keeps_the_last_site(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = _milestone(tmp_path, "000_x", **{"nb.ipynb": _notebook("Prose", "x = 1")})
+    project = Project.at(tmp_path)
+    assert build(project, run=False) == 0
+    before = _site_files(tmp_path)
+    write(folder / "nb.ipynb", '{"cells": [')
+    capsys.readouterr()
+    assert check(project) == 1
+    assert "code/000_x/nb.ipynb: not a readable notebook" in capsys.readouterr().err
+    assert build(project, run=False) == 1  # an error, and the rest of the site is built
+    after = _site_files(tmp_path)
+    assert set(after) == set(before)
+    assert after["index.html"] == before["index.html"]
+
+
+def _notebook(markdown: str, code: str) -> str:
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell(markdown), nbformat.v4.new_code_cell(code)]
+    return nbformat.writes(nb)
 
 
 # --- 4. smaller defects ------------------------------------------------------------------

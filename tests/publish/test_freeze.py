@@ -44,7 +44,9 @@ def freeze_now(project: Project) -> None:
     record = {
         "status": "ok",
         "key": freeze.input_key(project, milestone),
+        "key_version": freeze.KEY_VERSION,
         "manifest": freeze.input_manifest(project, milestone),
+        "outputs": freeze.output_hashes(milestone.results_dir),
     }
     write(milestone.results_dir / "run.json", json.dumps(record))
 
@@ -52,8 +54,8 @@ def freeze_now(project: Project) -> None:
 def test_key_is_pinned(tmp_path: Path) -> None:
     """Frozen results in git depend on this exact algorithm: changing it needs a new version."""
     project = make_repo(tmp_path)
-    assert freeze.KEY_VERSION == "dlip-freeze-1"
-    assert key(project) == "bc76e4f2ac45d5092ab2f9efa2366c2ef1f6d278942392bef10f79c97ac389e8"
+    assert freeze.KEY_VERSION == "dlip-freeze-2"
+    assert key(project) == "466488be3eabf96624865bb61f4c2ea30151834d980c8c0a940367ac3ce0042b"
 
 
 def test_key_follows_the_documented_recipe(tmp_path: Path) -> None:
@@ -64,10 +66,10 @@ def test_key_follows_the_documented_recipe(tmp_path: Path) -> None:
 
     folder = tmp_path / "code/000_x"
     text = (
-        "dlip-freeze-1\n[files]\n"
+        "dlip-freeze-2\n[files]\n"
         f"a.py\0{sha((folder / 'a.py').read_bytes())}\n"
-        f"milestone.yml\0{sha((folder / 'milestone.yml').read_bytes())}\n"
         f"sub/d.txt\0{sha(b'data' + bytes([10]))}\n"
+        "[imports]\n"
         f"[inputs]\nsrc/lib/m.py\0{sha(b'X = 1' + bytes([10]))}\n"
         '[steps]\n[["script","a.py",["1"]]]'
     )
@@ -104,7 +106,7 @@ def test_editing_a_file_changes_the_key_editing_results_does_not(tmp_path: Path)
     write(folder / "a.py", 'print("hello")\n')
     edited = key(project)
     assert edited != before
-    write(folder / "notes.md", "new file")
+    write(folder / "table.csv", "new data file")
     assert key(project) != edited
 
 

@@ -25,6 +25,7 @@ from dlip.publish.project import LOGS_DIRNAME, Project, outside_reason
 from dlip.publish.run import freeze
 from dlip.publish.run.logs import count_lines
 from dlip.publish.run.progress import format_duration
+from dlip.publish.run.record import environment_drift
 from dlip.publish.sanitize import svg_problem
 
 METRICS_FILE = "metrics.json"
@@ -256,8 +257,16 @@ def _provenance(record: dict[str, Any]) -> str:
         rows.append(("Peak memory", f"{peak / 1e6:.0f} MB"))
     versions = [f"Python {record.get('python', '?')}"]
     packages = record.get("packages") if isinstance(record.get("packages"), dict) else {}
+    used = record.get("packages_used")
+    if isinstance(used, list):  # every package is recorded; the page names those imported
+        packages = {name: packages.get(name) for name in used if isinstance(name, str)}
     versions += [f"{name} {v}" for name, v in packages.items() if v]
     rows.append(("Software", md_text(", ".join(versions))))
+    drift = environment_drift(record)
+    if drift:
+        rows.append(("Installed now", md_text(
+            "differs from the frozen run: " + ", ".join(drift)
+            + "; the results stand as frozen until the milestone is run again")))
     machine = record.get("machine") if isinstance(record.get("machine"), dict) else {}
     if machine:
         text = str(machine.get("platform", ""))

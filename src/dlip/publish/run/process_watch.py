@@ -232,9 +232,11 @@ def kill_descendants(grace: float) -> None:
         if not family:
             break
         for p in family:
-            _send(p, signal.SIGSTOP)  # stopped, it cannot fork any more
+            p_stop = getattr(signal, "SIGSTOP", None)  # stopped, it cannot fork any more
+            if p_stop is not None:
+                _send(p, p_stop)
         for p in family:
-            _send(p, signal.SIGKILL)
+            _send(p, getattr(signal, "SIGKILL", signal.SIGTERM))
         time.sleep(0.01)
     _reap_children()
 

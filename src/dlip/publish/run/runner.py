@@ -1,13 +1,18 @@
 """Run milestones in subprocesses and freeze their results.
 
 Each declared step runs with the milestone folder as its working directory, in a session of
-its own, so a timeout can kill the whole process group, children included. Output goes
-straight to a log file on disk, never into memory. Everything a run writes lands in a scratch
-folder `code/NNN_slug/.results-tmp-<pid>-<random>/` next to `results/`; only a run whose
-every step succeeded replaces `results/`, by rename on the same filesystem. A failed run
-leaves the last good results alone and keeps its logs in `.dlip/failed/<milestone>/`.
-Scratch folders left by a killed run are cleaned up (and any process still writing to them
-stopped) the next time that milestone runs.
+its own, under a guard that is a child subreaper (`process_watch`): when the step ends or
+times out, every process it started is killed, daemons that double-forked away included.
+Output goes straight to a log file on disk, never into memory. Everything a run writes
+lands in a scratch folder `code/NNN_slug/.results-tmp-<pid>-<random>/` next to `results/`;
+only a run whose every step succeeded replaces `results/`, with one
+`renameat2(RENAME_EXCHANGE)` (`dlip.atomic.replace_dir`), so a kill at any moment leaves a
+whole `results/`. `run.json` records a hash of every file the run wrote. A failed run
+leaves the last good results alone and keeps its logs in `.dlip/failed/<milestone>/`; a
+full disk removes the run's scratch files instead. One run of a milestone at a time: a
+second gets "already running" (an flock in `.dlip/locks/`). Scratch folders left by a
+killed run are cleaned up (and any process still writing to them stopped) the next time
+that milestone runs.
 
 This module orchestrates and reports progress; `process_watch` watches and kills a step's
 processes, `run_record` writes what `run.json` says, `run_logs` handles the logs and
@@ -16,6 +21,8 @@ processes, `run_record` writes what `run.json` says, `run_logs` handles the logs
 
 from __future__ import annotations
 
+import errno
+import json
 import os
 import shutil
 import subprocess
@@ -23,25 +30,42 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import psutil
 
+try:
+    import fcntl
+except ImportError:  # Windows: runs are not locked
+    fcntl = None  # type: ignore[assignment]
+
 from dlip import atomic
 from dlip.publish.discover.milestones import discover_milestones, find_milestone
 from dlip.publish.model import Milestone, RunStep
-from dlip.publish.project import LOGS_DIRNAME, Project
+from dlip.publish.project import LOGS_DIRNAME, MILESTONE_CONFIG, Project
 from dlip.publish.run import freeze
 from dlip.publish.run.logs import cap_log, count_lines, tail_text
-from dlip.publish.run.process_watch import ProcessWatch, kill_writers, sigterm_as_interrupt
+from dlip.publish.run.process_watch import (
+    ProcessWatch,
+    guarded,
+    is_child_subreaper,
+    kill_adopted,
+    kill_writers,
+    set_child_subreaper,
+    sigterm_as_interrupt,
+)
 from dlip.publish.run.progress import Progress, format_duration
 from dlip.publish.run.record import (
     StepResult,
     display_command,
+    distributions_of,
     git_state,
+    interpreter_info,
     last_duration,
     run_record,
     step_env,
@@ -52,6 +76,8 @@ FAILED_DIRNAME = "failed"  # under the project's work dir
 FULL_LOGS_DIRNAME = "logs"  # under the project's work dir: untruncated logs of huge output
 TMP_PREFIX = ".results-tmp-"
 OLD_PREFIX = ".results-old-"
+LOCKS_DIRNAME = "locks"  # under the project's work dir: one lock file per milestone
+DISK_FULL_BYTES = 1 << 20  # less free space than this after a failed step: the disk is full
 
 
 @dataclass
@@ -141,36 +167,54 @@ def run_milestones(
     """Run milestones (stale ones only, unless `force`), `jobs` at a time; one outcome each."""
     unique = list({m.name: m for m in milestones}.values())
     cancel = threading.Event()
-    with Progress(enabled=progress) as reporter:
+    adopting = not is_child_subreaper() and set_child_subreaper()
+    try:
+        with Progress(enabled=progress) as reporter:
+            return _run_all(project, unique, reporter, cancel, jobs=jobs, force=force)
+    finally:
+        if adopting:
+            set_child_subreaper(False)
 
-        def one(milestone: Milestone) -> RunOutcome:
-            if not milestone.steps:
-                why = "no run entries in" if milestone.has_config else "no"
-                return RunOutcome(
-                    milestone, "nothing", message=f"nothing to run: {why} milestone.yml"
-                )
-            if not force:
-                reason = freeze.staleness(project, milestone)
-                if reason is None:
-                    return RunOutcome(milestone, "fresh", message="frozen results are up to date")
-                reporter.say(f"{milestone.name}: {reason}; running it")
-            return run_milestone(project, milestone, reporter=reporter, cancel=cancel)
 
-        if jobs <= 1 or len(unique) <= 1:
-            try:
-                return [one(m) for m in unique]
-            except KeyboardInterrupt:
-                cancel.set()
-                raise
-        pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="dlip-run")
+def _run_all(
+    project: Project,
+    unique: list[Milestone],
+    reporter: Progress,
+    cancel: threading.Event,
+    *,
+    jobs: int,
+    force: bool,
+) -> list[RunOutcome]:
+    """Run each milestone that needs it, `jobs` at a time."""
+
+    def one(milestone: Milestone) -> RunOutcome:
+        if not milestone.steps:
+            why = "no run entries in" if milestone.has_config else "no"
+            return RunOutcome(
+                milestone, "nothing", message=f"nothing to run: {why} milestone.yml"
+            )
+        if not force:
+            reason = freeze.staleness(project, milestone)
+            if reason is None:
+                return RunOutcome(milestone, "fresh", message="frozen results are up to date")
+            reporter.say(f"{milestone.name}: {reason}; running it")
+        return run_milestone(project, milestone, reporter=reporter, cancel=cancel)
+
+    if jobs <= 1 or len(unique) <= 1:
         try:
-            futures = [pool.submit(one, m) for m in unique]
-            return [f.result() for f in futures]
-        except BaseException:
-            cancel.set()  # running steps are killed, their scratch folders removed
+            return [one(m) for m in unique]
+        except KeyboardInterrupt:
+            cancel.set()
             raise
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
+    pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="dlip-run")
+    try:
+        futures = [pool.submit(one, m) for m in unique]
+        return [f.result() for f in futures]
+    except BaseException:
+        cancel.set()  # running steps are killed, their scratch folders removed
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def run_milestone(
@@ -180,16 +224,63 @@ def run_milestone(
     reporter: Progress | None = None,
     cancel: threading.Event | None = None,
 ) -> RunOutcome:
-    """Run every step of one milestone; freeze the results when all of them succeed."""
-    reporter = reporter or Progress(enabled=False)
-    cancel = cancel or threading.Event()
+    """Run every step of one milestone; freeze the results when all of them succeed.
+
+    One run of a milestone at a time (a lock in the work dir); a full disk is a one-line
+    failure that removes the run's scratch files and keeps the last good results.
+    """
+    try:
+        with milestone_lock(project, milestone):
+            return _run_locked(project, milestone, reporter or Progress(enabled=False),
+                               cancel or threading.Event())
+    except AlreadyRunning as exc:
+        return RunOutcome(milestone, "failed", message=str(exc))
+
+
+class AlreadyRunning(RuntimeError):
+    """Another dlip holds this milestone's run lock."""
+
+
+@contextmanager
+def milestone_lock(project: Project, milestone: Milestone) -> Iterator[None]:
+    """Hold `.dlip/locks/<milestone>.lock` (fcntl.flock) for the length of a run.
+
+    The lock goes with the process: a killed run leaves no stale lock behind. Where flock
+    does not exist (Windows) runs are not locked.
+    """
+    if fcntl is None:
+        yield
+        return
+    path = project.work_dir / LOCKS_DIRNAME / f"{milestone.name}.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise AlreadyRunning(
+                f"already running: another `dlip run` holds {_display(project, path)}"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def _run_locked(
+    project: Project, milestone: Milestone, reporter: Progress, cancel: threading.Event
+) -> RunOutcome:
     try:
         clean_scratch(milestone)
         manifest = freeze.input_manifest(project, milestone)
         key = freeze.key_from_manifest(manifest, milestone)
+        used = distributions_of(freeze.imported_packages(project, milestone))
         commit, dirty = git_state(project, milestone)  # before the scratch folder exists
         scratch = Path(tempfile.mkdtemp(prefix=f"{TMP_PREFIX}{os.getpid()}-", dir=milestone.path))
         scratch.chmod(0o755)  # mkdtemp makes it private; results are committed and published
+    except freeze.InputError as exc:
+        return RunOutcome(milestone, "failed", message=f"{MILESTONE_CONFIG}: {exc}")
     except OSError as exc:
         where = exc.filename or milestone.path
         return RunOutcome(
@@ -212,13 +303,24 @@ def run_milestone(
         duration = time.monotonic() - started
         failed = next((r for r in results if r.status != "ok"), None)
         if failed is not None:
+            if disk_full(scratch):
+                shutil.rmtree(scratch, ignore_errors=True)
+                return _disk_full_outcome(project, milestone, scratch, duration)
             return _failed_outcome(project, milestone, scratch, failed, duration)
         for result in results:
             full = project.work_dir / FULL_LOGS_DIRNAME / milestone.name / Path(result.log).name
             result.log_truncated = cap_log(scratch / result.log, full)
-        record = run_record(milestone, key, duration, results, commit, dirty, manifest)
+        outputs = freeze.output_hashes(scratch)
+        record = run_record(milestone, key, duration, results, commit, dirty, manifest,
+                            outputs=outputs, used=used)
         write_json(scratch / freeze.RUN_RECORD, record)
         _replace_results(milestone, scratch)
+    except OSError as exc:
+        shutil.rmtree(scratch, ignore_errors=True)
+        if exc.errno != errno.ENOSPC:
+            raise
+        where = exc.filename or scratch
+        return _disk_full_outcome(project, milestone, Path(where), time.monotonic() - started)
     except BaseException:
         shutil.rmtree(scratch, ignore_errors=True)
         raise
@@ -240,6 +342,27 @@ def run_milestone(
     return outcome
 
 
+def disk_full(path: Path) -> bool:
+    """True when the filesystem holding `path` has (almost) no space left."""
+    try:
+        return shutil.disk_usage(path).free < DISK_FULL_BYTES
+    except OSError:
+        return False
+
+
+def _disk_full_outcome(
+    project: Project, milestone: Milestone, where: Path, duration: float
+) -> RunOutcome:
+    kept = "last good results kept" if milestone.results_dir.exists() else "no results frozen"
+    return RunOutcome(
+        milestone,
+        "failed",
+        duration_s=duration,
+        message=f"no space left on the device holding {_display(project, where)}; "
+        f"the run's scratch files were removed; {kept}",
+    )
+
+
 def run_step(
     milestone: Milestone,
     step: RunStep,
@@ -251,20 +374,54 @@ def run_step(
     """Run one step as a subprocess; its output goes to `scratch/logs/NN-name.log`."""
     log_rel = f"{LOGS_DIRNAME}/{index:02d}-{_safe_name(step.path)}.log"
     notebook_rel = None
+    kernel_info: Path | None = None
     if step.kind == "notebook":
         notebook_rel = step.path  # results/<same relative path>, where the pages look for it
         (scratch / notebook_rel).parent.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix=".kernel-", suffix=".json", dir=scratch.parent)
+        os.close(fd)
+        kernel_info = Path(name)
         command = [
             sys.executable, "-m", "dlip.publish.run.notebook_step", "--notebook", step.path,
             "--out", str(scratch / notebook_rel), "--timeout", str(step.timeout),
+            "--kernel-info", str(kernel_info),
         ]  # fmt: skip
     else:
         command = [sys.executable, step.path, *step.args]
+    try:
+        result = _run_command(milestone, step, command, scratch, log_rel, env, cancel)
+    finally:
+        interpreter = _read_kernel_info(kernel_info) if kernel_info else interpreter_info()
+    result.interpreter = interpreter
+    if result.status == "ok":
+        result.notebook = notebook_rel
+    return result
+
+
+def _read_kernel_info(path: Path) -> dict[str, str] | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        data = None
+    finally:
+        path.unlink(missing_ok=True)
+    return data if isinstance(data, dict) else None
+
+
+def _run_command(
+    milestone: Milestone,
+    step: RunStep,
+    command: list[str],
+    scratch: Path,
+    log_rel: str,
+    env: dict[str, str],
+    cancel: threading.Event | None,
+) -> StepResult:
     started = time.monotonic()
     with open(scratch / log_rel, "wb") as log:
         try:
             proc = subprocess.Popen(
-                command,
+                guarded(command),
                 cwd=milestone.path,
                 env=env,
                 stdin=subprocess.DEVNULL,
@@ -274,12 +431,14 @@ def run_step(
             )
         except OSError as exc:
             return StepResult(step, "error", None, 0.0, 0, log_rel, error=str(exc))
-        watch = ProcessWatch(proc)
+        watch = ProcessWatch(proc, guard=True)
         try:
             status = watch.wait(step.timeout, cancel or threading.Event())
         except BaseException:
             watch.kill()
             raise
+        finally:
+            kill_adopted(env["DLIP_RESULTS_DIR"])  # what escaped a guard killed outright
     lines, size = count_lines(scratch / log_rel)
     return StepResult(
         step,
@@ -290,7 +449,6 @@ def run_step(
         log_rel,
         output_lines=lines,
         output_bytes=size,
-        notebook=notebook_rel if status == "ok" else None,
     )
 
 

@@ -16,17 +16,19 @@ from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 
-from dlip.publish.model import Inventory, Problem, Severity
+from dlip import atomic
 from dlip.publish.discover.inventory import discover
 from dlip.publish.discover.post_folders import posts_source
+from dlip.publish.markdown import escape_md
+from dlip.publish.model import Inventory, Problem, Severity
 from dlip.publish.pages.generate import Site, generate
-from dlip.publish.site.docs import write_site
+from dlip.publish.pages.roadmap import readme_problems
 from dlip.publish.project import Project
 from dlip.publish.run import freeze
 from dlip.publish.run.runner import run_stale
 from dlip.publish.site import config as site_config
+from dlip.publish.site.docs import write_site
 from dlip.publish.site.gitignore import ensure_ignored
-from dlip.publish.pages.roadmap import readme_problems
 
 
 def generate_pages(
@@ -54,9 +56,43 @@ def generate_pages(
         stale=stale,
         rejected=inventory.rejected,
     )
+    site.problems.extend(_check_notebooks(project, site))
     if write:
         write_site(project, site)
     return site
+
+
+def _check_notebooks(project: Project, site: Site) -> list[Problem]:
+    """Every notebook the site would publish must read as one (nbformat, schema validated).
+
+    A malformed one is an error naming it; its page says it could not be read, so links to
+    it still resolve and MkDocs (whose notebook plugin would crash on it) never sees it.
+    """
+    import nbformat
+
+    problems = []
+    for rel, source in list(site.copies.items()):
+        if not rel.lower().endswith(".ipynb"):
+            continue
+        try:
+            nbformat.validate(nbformat.read(source, as_version=4))
+        except Exception as exc:  # nbformat raises JSON, schema, encoding and OS errors
+            reason = " ".join(str(exc).split())[:200] or type(exc).__name__
+            problems.append(Problem(source, f"not a readable notebook ({reason}); "
+                                            "left out of the site"))
+            del site.copies[rel]
+            site.pages[rel] = _unreadable_notebook(source.name)
+    return problems
+
+
+def _unreadable_notebook(name: str) -> str:
+    """A valid notebook that stands in for one that cannot be read."""
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells.append(nbformat.v4.new_markdown_cell(
+        f"This notebook ({escape_md(name)}) could not be read, so it is not published."))
+    return nbformat.writes(nb)
 
 
 def build(project: Project, *, jobs: int = 1, run: bool = True) -> int:
@@ -143,14 +179,27 @@ def run_mkdocs(project: Project) -> bool:
     previous = os.environ.get(site_config.READY_ENV)
     os.environ[site_config.READY_ENV] = "1"  # the pages are generated; the hook only sets the nav
     try:
-        config = load_config(str(config_file), strict=True, site_dir=str(project.site_dir))
-        config.plugins.on_startup(command="build", dirty=False)
-        try:
-            mkdocs_build(config)
-        finally:
-            config.plugins.on_shutdown()
+        # Built into a folder beside site/ and swapped in whole: a build that fails or is
+        # killed half-way leaves the last good site as it was.
+        with atomic.atomic_directory(project.site_dir) as building:
+            config = load_config(str(config_file), strict=True, site_dir=str(building))
+            config.plugins.on_startup(command="build", dirty=False)
+            try:
+                mkdocs_build(config)
+            finally:
+                config.plugins.on_shutdown()
+            building.chmod(0o755)  # mkdtemp makes it private; a site is published
     except MkDocsException as exc:
         print(f"error: {_shown(config_file)}: mkdocs: {exc}", file=sys.stderr)
+        return False
+    except OSError as exc:
+        where = exc.filename or project.site_dir
+        print(f"error: {_shown(Path(where))}: cannot write the site: {exc.strerror or exc}",
+              file=sys.stderr)
+        return False
+    except Exception as exc:  # a plugin that crashes on some page: one line, old site kept
+        print(f"error: {_shown(config_file)}: mkdocs failed: {type(exc).__name__}: {exc}; "
+              f"{_shown(project.site_dir)}/ left as it was", file=sys.stderr)
         return False
     finally:
         logging.getLogger("mkdocs").removeHandler(handler)
