@@ -12,6 +12,7 @@ import logging
 import os
 import sys
 import time
+import warnings
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
@@ -75,7 +76,9 @@ def _check_notebooks(project: Project, site: Site) -> list[Problem]:
         if not rel.lower().endswith(".ipynb"):
             continue
         try:
-            nbformat.validate(nbformat.read(source, as_version=4))
+            with warnings.catch_warnings():  # old notebooks without cell ids still publish
+                warnings.simplefilter("ignore")
+                nbformat.validate(nbformat.read(source, as_version=4))
         except Exception as exc:  # nbformat raises JSON, schema, encoding and OS errors
             reason = " ".join(str(exc).split())[:200] or type(exc).__name__
             problems.append(Problem(source, f"not a readable notebook ({reason}); "
