@@ -154,3 +154,31 @@ def test_obsidian_embeds_find_attachments_by_name(repo: Path) -> None:
     assert problems == []
     assert out == "![Pasted image 1.png](../../../../daily-blog/attachments/Pasted%20image%201.png)"
     assert "daily-blog/attachments/Pasted image 1.png" in sitemap.assets
+
+
+def test_links_are_read_across_lines_as_markdown_reads_them(repo: Path) -> None:
+    text = ("Today I built [a small\nnetwork](../code/000_x/) and\n"
+            "[the plot](<../code/000_x/plot.png>\n  \"A plot\") and [the code][c].\n"
+            "\n[c]:\n    ../code/000_x/nn_SGD.py\n")
+    out, problems, sitemap = rewrite(repo, text)
+    assert problems == []
+    assert "[a small\nnetwork](../../../../code/000_x/index.md)" in out
+    assert '[the plot](../../../../code/000_x/plot.png\n  "A plot")' in out
+    assert "[c]:\n    ../../../../code/000_x/index.md#src-nn_SGD.py" in out
+    assert "code/000_x/plot.png" in sitemap.assets
+
+
+def test_a_broken_link_wrapped_over_two_lines_is_reported(repo: Path) -> None:
+    out, problems, _ = rewrite(repo, "Read [the old\none](../code/000_renamed/) and\n"
+                                     "[ref]:\n  ../gone.md\n")
+    assert sorted(p.reason.split()[1] for p in problems) == ["'../code/000_renamed/'",
+                                                             "'../gone.md'"]
+    assert '<span class="dlip-broken-link">the old\none</span>' in out
+    assert "[ref]:\n  #" in out
+
+
+def test_a_blank_line_ends_a_link(repo: Path) -> None:
+    text = "[not\n\na link](../code/000_renamed/)\n"
+    out, problems, _ = rewrite(repo, text)
+    assert out == text
+    assert problems == []

@@ -18,6 +18,16 @@ INLINE_LINK_RE = re.compile(
     r"(?P<title>\s+(?:\"[^\"\n]*\"|'[^'\n]*'|\([^)\n]*\)))?\s*\)"
 )
 REF_DEF_RE = re.compile(r"^(?P<lead>\s{0,3}\[[^\]\n]+\]:\s*)(?P<target><[^>\n]*>|\S+)(?P<rest>.*)$")
+# The same links over a paragraph (its lines, no blank one between): Markdown lets a link's
+# text, the space before its target and its title wrap onto the next line, and a reference
+# definition's URL sit on the line below its label.
+BLOCK_LINK_RE = re.compile(
+    r"(?P<bang>!?)\[(?P<text>(?:[^\[\]]|\[[^\[\]]*\])*)\]"
+    r"\(\s*(?P<target><[^<>\n]*>|(?:[^()\s<>]|[ \t](?![ \t]*[\"'(])|\([^()\s]*\))*)"
+    r"(?P<title>\s+(?:\"[^\"]*\"|'[^']*'|\([^)]*\)))?\s*\)"
+)
+BLOCK_REF_DEF_RE = re.compile(r"^(?P<lead>[ ]{0,3}\[[^\]\n]+\]:[ \t]*\n?[ \t]*)"
+                              r"(?P<target><[^>\n]*>|\S+)", re.MULTILINE)
 # No part of a wikilink holds a bracket (Obsidian forbids them in names), so a line of
 # `![[![[...` fails at each `[[` at once instead of scanning to the end of the line from each.
 WIKILINK_RE = re.compile(r"(?P<bang>!?)\[\[(?P<target>[^\[\]|#\n]+)(?:#(?P<frag>[^\[\]|\n]*))?"
@@ -27,6 +37,7 @@ HTML_ATTR_RE = re.compile(r"(?P<lead><(?:img|a|source|video|audio|iframe)\b[^<>]
 # A code span opens and closes with backtick runs of one length, neither touching another
 # backtick (CommonMark); the lookarounds also keep a long run of backticks linear.
 CODE_SPAN_RE = re.compile(r"(?<!`)(`+)(?!`)(?:.+?)(?<!`)\1(?!`)")
+BLOCK_CODE_SPAN_RE = re.compile(r"(?<!`)(`+)(?!`)(?:[\s\S]+?)(?<!`)\1(?!`)")  # over a paragraph
 MD_SPECIAL_RE = re.compile(r"([\\`*_{}\[\]()#+!|])")  # what Python-Markdown unescapes
 
 

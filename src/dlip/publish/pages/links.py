@@ -21,10 +21,10 @@ from pathlib import Path
 from urllib.parse import quote, unquote
 
 from dlip.publish.markdown import (
-    CODE_SPAN_RE,
+    BLOCK_CODE_SPAN_RE,
+    BLOCK_LINK_RE,
+    BLOCK_REF_DEF_RE,
     HTML_ATTR_RE,
-    INLINE_LINK_RE,
-    REF_DEF_RE,
     SCHEME_RE,
     WIKILINK_RE,
     markdown_lines,
@@ -134,15 +134,26 @@ class LinkRewriter:
     # -- text -------------------------------------------------------------------------------
 
     def rewrite(self, text: str) -> str:
-        """The text with every internal link pointed at its page; code is left alone."""
-        return "".join(line if is_code else self._rewrite_line(line)
-                       for line, is_code in markdown_lines(text))
+        """The text with every internal link pointed at its page; code is left alone.
 
-    def _rewrite_line(self, line: str) -> str:
-        ref = REF_DEF_RE.match(line)
-        if ref:
-            target = self._md_target(ref["target"], bare=True)
-            return f"{ref['lead']}{target}{ref['rest']}" + ("\n" if line.endswith("\n") else "")
+        Links are read a paragraph at a time, as Markdown reads them: a link whose text
+        wraps onto the next line, or a reference whose URL sits below its label, is one link.
+        """
+        out: list[str] = []
+        block: list[str] = []
+        for line, is_code in markdown_lines(text):
+            if is_code or not line.strip():
+                if block:
+                    out.append(self._rewrite_block("".join(block)))
+                    block = []
+                out.append(line)
+            else:
+                block.append(line)
+        if block:
+            out.append(self._rewrite_block("".join(block)))
+        return "".join(out)
+
+    def _rewrite_block(self, block: str) -> str:
         # Code spans are left alone, but may sit inside a link's text: [`a.py`](a.py).
         spans: list[str] = []
 
@@ -150,20 +161,22 @@ class LinkRewriter:
             spans.append(m.group(0))
             return f"\x01{len(spans) - 1}\x01"
 
-        masked = CODE_SPAN_RE.sub(hide, line)
+        masked = BLOCK_CODE_SPAN_RE.sub(hide, block)
         out = self._rewrite_prose(masked)
         return re.sub(r"\x01(\d+)\x01", lambda m: spans[int(m.group(1))], out)
 
     def _rewrite_prose(self, text: str) -> str:
-        # Wikilinks become Markdown links; keep them out of the second pass.
+        # Reference definitions and wikilinks are done first and kept out of the next passes.
         done: list[str] = []
 
-        def hold(m: re.Match[str]) -> str:
-            done.append(self._wikilink(m))
+        def hold(rewritten: str) -> str:
+            done.append(rewritten)
             return f"\x00{len(done) - 1}\x00"
 
-        text = WIKILINK_RE.sub(hold, text)
-        text = INLINE_LINK_RE.sub(self._inline_link, text)
+        text = BLOCK_REF_DEF_RE.sub(
+            lambda m: hold(m["lead"] + self._md_target(m["target"])), text)
+        text = WIKILINK_RE.sub(lambda m: hold(self._wikilink(m)), text)
+        text = BLOCK_LINK_RE.sub(self._inline_link, text)
         text = HTML_ATTR_RE.sub(self._html_attr, text)
         return re.sub(r"\x00(\d+)\x00", lambda m: done[int(m.group(1))], text)
 
@@ -182,7 +195,7 @@ class LinkRewriter:
         url = self._md_url(resolved)
         return f"{m['bang']}[{m['text']}]({url}{m['title'] or ''})"
 
-    def _md_target(self, raw: str, bare: bool = False) -> str:
+    def _md_target(self, raw: str) -> str:
         inner = raw[1:-1] if raw.startswith("<") and raw.endswith(">") else raw
         if not safe_url(inner):
             self._problem(inner, UNSAFE_SCHEME)
