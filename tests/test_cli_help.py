@@ -60,3 +60,12 @@ def test_a_closed_pipe_ends_quietly() -> None:
                          check=False, timeout=60)
     assert out.returncode == 1
     assert out.stderr == ""
+
+
+def test_version() -> None:
+    from importlib.metadata import version
+
+    out = subprocess.run([sys.executable, "-m", "dlip.cli", "--version"],
+                         capture_output=True, text=True, check=False)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == f"dlip {version('dlip')}"

@@ -10,6 +10,7 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from importlib.metadata import PackageNotFoundError, version
 
 from dlip.market import commands as market_commands
 from dlip.patterns import commands as patterns_commands
@@ -19,11 +20,20 @@ from dlip.publish import commands as publish_commands
 COMMAND_MODULES = (publish_commands, market_commands, patterns_commands)
 
 
+def installed_version() -> str:
+    """The version pip installed (pyproject.toml's), so a bug report can name it."""
+    try:
+        return version("dlip")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown (not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="dlip",
         description="Deep Learning in Public: publish daily posts and milestone results.",
     )
+    parser.add_argument("--version", action="version", version=f"dlip {installed_version()}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for module in COMMAND_MODULES:
         module.register(subparsers)
