@@ -129,6 +129,7 @@ class Stage:
         self.rows: list[int] = []
         self.runs: list[SourceRun] = []
         self._calendar: list[np.ndarray] = []
+        self._kept = self._pending = 0
         self.aware = False
 
     def add(self, run: SourceRun, symbol: str, bars: pd.DataFrame, batch_rows: int) -> None:
@@ -156,7 +157,11 @@ class Stage:
                              chunk)
             self.counts[i] += 1
             self.rows[i] += len(chunk["timestamp"])
-            self._calendar.append(np.unique(chunk["timestamp"]))
+            self._calendar.append(chunk["timestamp"])  # increasing within a symbol
+            self._pending += len(chunk["timestamp"])
+            if self._pending > max(1 << 20, 2 * self._kept):
+                self._calendar = [self.calendar()]  # memory stays about the calendar's size
+                self._kept, self._pending = len(self._calendar[0]), 0
 
     def calendar(self) -> np.ndarray:
         if not self._calendar:
@@ -343,24 +348,15 @@ def fit(work: Path, n_symbols: int, calendar: np.ndarray, settings: BuildSetting
                               f"timestamps, the train/val/test split with a {s.embargo}-date "
                               f"embargo needs at least about {need}") from None
     cuts_ns = _cuts_ns(cuts)
-    names = [*FEATURES, "next_return_z", "next_range_z"]
-    parts: dict[str, list[np.ndarray]] = {k: [] for k in names}
-    for i in range(n_symbols):
-        for f in _read_feat(work, i, ["timestamp", "valid", "ts_ahead", *names]):
-            train = (f["timestamp"] < cuts_ns[0]) & f["valid"]
-            for k in FEATURES:
-                parts[k].append(f[k][train])
-            example = train & (split_codes(f["ts_ahead"], cuts_ns) == 0)
-            for k in ("next_return_z", "next_range_z"):
-                parts[k].append(f[k][example])
-    feats = {k: np.concatenate(parts.pop(k)) if parts[k] else np.empty(0) for k in FEATURES}
+    train_file = _collect_training(work, n_symbols, cuts_ns)
+    columns = _ColumnFile(train_file)
     try:
-        tokenizer = CandleTokenizer.fit(feats, np.ones(len(feats["body"]), dtype=bool))
+        tokenizer = CandleTokenizer.fit(columns, np.ones(columns.rows, dtype=bool))
     except ValueError:
         raise MarketDataError("too few rows for the splits: no training bar is past the "
                               f"{settings.features.warmup}-bar warm-up") from None
-    del feats
-    rz_all, gz_all = (np.concatenate(parts.pop(k)) for k in ("next_return_z", "next_range_z"))
+    rz_all, gz_all = (columns[k] for k in ("next_return_z", "next_range_z"))
+    rz_all, gz_all = (x[np.isfinite(columns["example"])] for x in (rz_all, gz_all))
     if not len(rz_all):
         raise MarketDataError("too few rows for the splits: no training example has its "
                               f"{HORIZON} target bars inside the training period")
@@ -369,6 +365,45 @@ def fit(work: Path, n_symbols: int, calendar: np.ndarray, settings: BuildSetting
     if intraday(calendar):
         tokenizer = tokenizer.with_sessions()
     return cuts, tokenizer, return_edges, range_edges
+
+
+def _collect_training(work: Path, n_symbols: int, cuts_ns: np.ndarray) -> Path:
+    """The training bars' features, in table order, in one file read a column at a time.
+
+    `example` is 1.0 where the bar's target window stays in training, NaN elsewhere.
+    """
+    import pyarrow as pa
+
+    names = [*FEATURES, "next_return_z", "next_range_z"]
+    path = work / "train.arrow"
+    schema = pa.schema([(k, pa.float64()) for k in (*names, "example")])
+    with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, schema) as writer:
+        for i in range(n_symbols):
+            for f in _read_feat(work, i, ["timestamp", "valid", "ts_ahead", *names]):
+                train = (f["timestamp"] < cuts_ns[0]) & f["valid"]
+                example = np.where(split_codes(f["ts_ahead"], cuts_ns) == 0, 1.0, np.nan)
+                writer.write_batch(pa.record_batch(
+                    [pa.array(f[k][train]) for k in names] + [pa.array(example[train])],
+                    schema=schema))
+    return path
+
+
+class _ColumnFile:
+    """A read-only mapping that loads one column of an Arrow file when it is asked for."""
+
+    def __init__(self, path: Path) -> None:
+        import pyarrow as pa
+
+        self.path = path
+        with pa.memory_map(str(path)) as source:
+            self.rows = pa.ipc.open_file(source).read_all().num_rows
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        import pyarrow as pa
+
+        with pa.memory_map(str(self.path)) as source:  # only this column's pages are read
+            column = pa.ipc.open_file(source).read_all().column(name)
+            return np.array(column.to_numpy(), copy=True) if column.num_chunks else np.empty(0)
 
 
 def intraday(calendar: np.ndarray) -> bool:
