@@ -16,7 +16,8 @@ from dlip.publish.project import Project
 from dlip.publish.run.runner import run_milestones
 
 # What MkDocs always enables, plus what Material sites commonly add.
-EXTENSIONS = ["toc", "tables", "fenced_code", "admonition", "pymdownx.details", "attr_list"]
+EXTENSIONS = ["toc", "tables", "fenced_code", "admonition", "pymdownx.details", "attr_list",
+              "md_in_html"]
 
 
 def ran(tmp_path: Path, script: str, yml: str = "") -> tuple[Project, Milestone]:
@@ -67,8 +68,9 @@ def test_output_and_metrics_are_data_not_html(tmp_path: Path) -> None:
 def test_figures_and_links_use_the_results_url(tmp_path: Path) -> None:
     project, milestone = ran(tmp_path, HOSTILE)
     page = html_of(results_markdown(project, milestone, "../results/"))
-    assert '<img alt="attention map" src="../results/attention_map.svg" />' in page
-    assert '<img alt="loss curve" src="../results/loss%20curve.png" />' in page
+    assert '<img alt="Attention map" src="../results/attention_map.svg" />' in page
+    assert '<img alt="Loss curve" src="../results/loss%20curve.png" />' in page
+    assert "<figcaption>Loss curve</figcaption>" in page  # each figure with its caption
     assert '<a href="../results/logs/01-main.py.log">full log</a>' in page
 
 
@@ -161,6 +163,52 @@ def test_svg_that_could_run_code_is_not_shown(tmp_path: Path) -> None:
     """
     project, milestone = ran(tmp_path, script)
     page = html_of(results_markdown(project, milestone, "results"))
-    assert '<img alt="plain" src="results/plain.svg" />' in page
+    assert '<img alt="Plain" src="results/plain.svg" />' in page
     assert "evil.svg is not shown" in page and "handler.svg is not shown" in page
     assert 'src="results/evil.svg"' not in page and 'src="results/handler.svg"' not in page
+
+
+LABELLED = """
+import json, os
+out = os.environ["DLIP_RESULTS_DIR"]
+json.dump({"solve_rate": 1.0, "bpb": 1.8143, "acc": 0.9830000003178915,
+           **{f"extra_{i}": i for i in range(20)}}, open(os.path.join(out, "metrics.json"), "w"))
+"""
+LABELS = """headline: bpb
+metrics:
+  solve_rate: {label: "{value} of seeds solve XOR", format: percent, better: higher}
+  bpb: {label: "Held-out text", format: bits per byte, better: lower}
+  acc: {label: "Test accuracy <b>", format: percent}
+"""
+
+
+def test_labelled_metrics_read_as_words_and_the_raw_table_folds_away(tmp_path: Path) -> None:
+    from dlip.publish.pages.results import format_as, labelled_metrics
+
+    project, milestone = ran(tmp_path, LABELLED, LABELS)
+    items = labelled_metrics(milestone, read_metrics(milestone))
+    assert [i.text() for i in items] == [
+        "100% of seeds solve XOR, higher is better",
+        "Held-out text: 1.81 bits per byte, lower is better",
+        "Test accuracy <b>: 98.3%",
+    ]
+    page = html_of(results_markdown(project, milestone, "../results"))
+    assert "<strong>1.81 bits per byte</strong>" in page
+    assert "Test accuracy &lt;b&gt;" in page and "<b>" not in page
+    folded = page.split('<details class="dlip-all-metrics">', 1)[1]
+    assert "All 23 metrics" in folded and "extra_19" in folded
+    assert format_as("percent", 0.54) == "54%" and format_as("count", 30003.0) == "30,003"
+    assert format_as("ratio", 12.34) == "12.3\u00d7" and format_as("percent", "n/a") == "n/a"
+
+
+def test_a_metrics_entry_without_label_or_with_unknown_format_is_reported(tmp_path: Path) -> None:
+    folder = tmp_path / "code/000_demo"
+    folder.mkdir(parents=True)
+    (folder / "milestone.yml").write_text(
+        "metrics:\n  a: {format: percent}\n  b: {label: B, format: furlongs}\n  c: 3\n")
+    (milestone,), problems = discover_milestones(Project.at(tmp_path))
+    reasons = [p.reason for p in problems]
+    assert any(r.startswith("metrics.a: needs a label") for r in reasons), reasons
+    assert any(r.startswith("metrics.b.format: 'furlongs'") for r in reasons), reasons
+    assert any(r.startswith("metrics.c: needs a label") for r in reasons), reasons
+    assert [s.name for s in milestone.metrics] == ["b"]

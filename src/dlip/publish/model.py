@@ -52,6 +52,24 @@ class Post:
     summary: str | None = None
 
 
+METRIC_FORMATS = ("number", "percent", "count", "bits per byte", "seconds", "ratio")
+
+
+@dataclass(frozen=True)
+class MetricSpec:
+    """How a reader sees one metric: `milestone.yml`'s `metrics: {name: {label, format, better}}`.
+
+    `label` is the words ("MNIST test accuracy"), or a sentence holding `{value}`
+    ("{value} of 100 seeds solve XOR"); `format` one of METRIC_FORMATS; `better` says which
+    way is good ("higher", "lower", or None when neither is).
+    """
+
+    name: str
+    label: str
+    format: str = "number"
+    better: Literal["higher", "lower"] | None = None
+
+
 @dataclass(frozen=True)
 class RunStep:
     """One declared entry point of a milestone, run in order."""
@@ -76,6 +94,7 @@ class Milestone:
     steps: tuple[RunStep, ...] = ()
     inputs: tuple[str, ...] = ()  # extra globs, relative to the repo root
     headline: str | None = None  # metric name shown on the roadmap
+    metrics: tuple[MetricSpec, ...] = ()  # labelled headline metrics, in the order declared
     has_config: bool = False
 
     @property

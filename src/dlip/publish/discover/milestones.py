@@ -14,13 +14,15 @@ from typing import Any
 
 import yaml
 
-from dlip.publish.model import Milestone, Problem, RunStep, refusal
+from dlip.publish.model import METRIC_FORMATS, MetricSpec, Milestone, Problem, RunStep, refusal
 from dlip.publish.project import MILESTONE_CONFIG, Project, outside_reason
 
 FOLDER_RE = re.compile(r"^(?P<number>\d{2,3})_(?P<slug>[^/\\]+)$")
 STATUSES = ("planned", "in-progress", "done")
 DEFAULT_TIMEOUT = RunStep.__dataclass_fields__["timeout"].default
-KNOWN_FIELDS = ("title", "section", "status", "summary", "run", "inputs", "headline")
+KNOWN_FIELDS = ("title", "section", "status", "summary", "run", "inputs", "headline",
+                "metrics")
+METRIC_FIELDS = ("label", "format", "better")
 STEP_FIELDS = ("script", "notebook", "args", "timeout")
 # Folders that are never milestones even when they happen to match the pattern.
 SKIPPED_PREFIXES = (".", "_")
@@ -129,6 +131,7 @@ def read_milestone(project: Project, folder: Path) -> tuple[Milestone, list[Prob
         steps=steps,
         inputs=check.inputs(config.get("inputs")),
         headline=check.text(config, "headline"),
+        metrics=check.metrics(config.get("metrics")),
         has_config=True,
     )
     return milestone, problems
@@ -173,6 +176,36 @@ class _Checker:
             self.problem(f"{field}: must be non-empty text, not {_kind(value)}")
             return None
         return value.strip()
+
+    def metrics(self, value: Any) -> tuple[MetricSpec, ...]:
+        """`metrics:` as a mapping of metric name to {label, format, better}."""
+        if value is None:
+            return ()
+        if not isinstance(value, dict):
+            self.problem("metrics: must map metric names to {label, format, better}, "
+                         f"not {_kind(value)}")
+            return ()
+        specs = []
+        for name, entry in value.items():
+            where = f"metrics.{name}"
+            if not isinstance(entry, dict) or not isinstance(entry.get("label"), str) \
+                    or not entry["label"].strip():
+                self.problem(f"{where}: needs a label, like {{label: test accuracy, "
+                             f"format: percent, better: higher}}")
+                continue
+            for unknown in sorted(set(entry) - set(METRIC_FIELDS), key=str):
+                self.problem(f"{where}: unknown field {unknown!r} "
+                             f"(known: {', '.join(METRIC_FIELDS)})", severity="warning")
+            fmt = entry.get("format", "number")
+            if fmt not in METRIC_FORMATS:
+                self.problem(f"{where}.format: {fmt!r} is not one of {', '.join(METRIC_FORMATS)}")
+                fmt = "number"
+            better = entry.get("better")
+            if better not in (None, "higher", "lower"):
+                self.problem(f"{where}.better: {better!r} is not higher or lower")
+                better = None
+            specs.append(MetricSpec(str(name), entry["label"].strip(), fmt, better))
+        return tuple(specs)
 
     def choice(self, config: dict[str, Any], field: str) -> str | None:
         value = config.get(field)

@@ -264,11 +264,14 @@ def _citing_posts(
 
 
 def _headline(m: Milestone, metrics: dict[str, Any]) -> home.Headline | None:
-    from dlip.publish.pages.results import format_metric
+    """The headline metric, in the words `milestone.yml` labels it with when it does."""
+    from dlip.publish.pages.results import format_metric, labelled_metrics
 
     if not m.headline or m.headline not in metrics:
         return None
-    return home.Headline(m.headline, format_metric(metrics[m.headline]))
+    labelled = next((item for item in labelled_metrics(m, metrics)
+                     if item.name == m.headline), None)
+    return home.Headline(m.headline, format_metric(metrics[m.headline]), labelled)
 
 
 def _nav(rows: list[tuple[Milestone, str, home.Headline | None]],

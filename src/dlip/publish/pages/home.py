@@ -14,6 +14,7 @@ from dlip.publish.markdown import escape_md, markdown_lines, md_text
 from dlip.publish.model import Milestone, Post
 from dlip.publish.pages.blog import SEARCH_EXCLUDE
 from dlip.publish.pages.feed import FEED_PATH, plain_text
+from dlip.publish.pages.results import Labelled
 from dlip.publish.pages.roadmap_chart import STATUS_TEXT, progress_svg
 
 HOME = "index.md"
@@ -31,14 +32,29 @@ OTHER_SECTION = "Other milestones"  # milestones without a section, beside ones 
 
 @dataclass(frozen=True)
 class Headline:
-    """A milestone's headline metric: its name and its value as `format_metric` wrote it."""
+    """A milestone's headline metric: its name and its value as `format_metric` wrote it,
+    or, when `milestone.yml` labels it, the sentence a reader reads (`results.Labelled`)."""
 
     name: str
     value: str
+    labelled: Labelled | None = None
 
     def markdown(self) -> str:
-        """`name` = **value**, both shown as written (never as markup)."""
+        """The label's sentence, or `name` = **value**; shown as written (never as markup)."""
+        if self.labelled is not None:
+            return self.labelled.markdown()
         return f"<code>{html.escape(self.name)}</code> = **{md_text(self.value)}**"
+
+    @property
+    def shown(self) -> str:
+        """The value in its declared format (98.3%), for where only the number fits."""
+        return self.labelled.value if self.labelled is not None else self.value
+
+    def text(self) -> str:
+        """Plain text, for a tooltip."""
+        if self.labelled is not None:
+            return self.labelled.text()
+        return f"{self.name} = {self.value}"
 
 
 def home_page(

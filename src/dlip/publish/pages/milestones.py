@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
-from dlip.publish.markdown import escape_md
+from dlip.publish.markdown import escape_md, markdown_lines
 from dlip.publish.model import Milestone, Problem, Severity, refusal
 from dlip.publish.pages import results_md
 from dlip.publish.pages.glue import Glue
@@ -26,6 +26,7 @@ from dlip.publish.pages.notes import (
     SOURCE_NAMES,
     notebook_text,
 )
+from dlip.publish.pages.results import figure, labelled_metrics, read_metrics, without_figures
 from dlip.publish.project import RESULTS_DIRNAME, Project, outside_reason
 from dlip.publish.sanitize import file_problem
 
@@ -191,19 +192,23 @@ def milestone_page(
                      f"{STATUS_LABELS.get(m.status, m.status)}</span>")
     if m.section:
         facts.append(f"Section: {_plain(m.section)}")
-    if metrics_headline:
+    key_results = labelled_metrics(m, read_metrics(m))
+    if metrics_headline and not key_results:  # labelled ones are listed below, in words
         facts.append(metrics_headline)
     lines += [" · ".join(facts), ""]
     if m.summary:
         lines += [f"> {_plain(m.summary)}", ""]
+    if key_results:
+        lines += ['<div class="dlip-key-results" markdown>', "",
+                  *[f"- {item.markdown()}" for item in key_results], "", "</div>", ""]
     linked: set[str] = set()
     if files.readme is not None:
         text = _read_text(files.readme)
         body = drop_first_heading(text)
         if glue is not None:
             body = glue.fill(body, files.readme, problems, severity, first_line=None)
-        lines += [LinkRewriter(sitemap, files.readme, page, problems, severity, linked.add)
-                  .rewrite(body).rstrip(), ""]
+        lines += [captioned(LinkRewriter(sitemap, files.readme, page, problems, severity,
+                                         linked.add).rewrite(body)).rstrip(), ""]
     if files.notebooks:
         lines += ["## Notebooks", ""]
         for nb in files.notebooks:
@@ -233,13 +238,31 @@ def milestone_page(
             rel = _rel(project, path)
             lines += _file_block(project, page, path, rel, library_anchor(rel), downloadable=False)
     if results_md.strip():
-        lines += [results_md.rstrip(), ""]
+        results_prefix = _rel(project, m.results_dir) + "/"
+        shown = {path[len(results_prefix):] for path in linked if path.startswith(results_prefix)}
+        lines += [without_figures(results_md, shown).rstrip(), ""]
     if posts:
         lines += ["## Posts about this milestone", ""]
         for day, title, target in posts:
             lines.append(f"- {day} · [{escape_md(title)}]({_relpath(page, target)})")
         lines.append("")
     return "\n".join(lines)
+
+
+STANDALONE_IMAGE_RE = re.compile(r"^ {0,3}!\[(?P<alt>[^\]\n]+)\]\((?P<src>[^()\s]+)\)[ \t]*$")
+
+
+def captioned(text: str) -> str:
+    """Each image alone on its line shown as a figure, its alt text the caption under it."""
+    out = []
+    for line, is_code in markdown_lines(text):
+        match = None if is_code else STANDALONE_IMAGE_RE.match(line.rstrip("\n"))
+        if match is None:
+            out.append(line)
+            continue
+        alt = match["alt"].replace("\\", "")
+        out.append(f"\n{figure(match['src'], alt)}\n\n")
+    return "".join(out)
 
 
 def _other_files(project: Project, m: Milestone, page: str, files: MilestoneFiles,

@@ -13,6 +13,7 @@ import json
 import math
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -33,6 +34,7 @@ SIGNIFICANT_DIGITS = 4  # of a metric that is not a whole number
 SCIENTIFIC_BELOW = 1e-4  # magnitudes this small are written like 5.4e-07
 FIGURE_SUFFIXES = (".png", ".svg")
 MAX_FULL_LINES = 200  # longer output shows head and tail
+COLLAPSE_METRICS_OVER = 12  # a longer raw metrics table is folded away
 HEAD_LINES = TAIL_LINES = 100
 MAX_LINE_CHARS = 1000
 _TAIL_BLOCK = 1 << 16
@@ -80,6 +82,65 @@ def format_metric(value: Any) -> str:
     return str(value)
 
 
+def format_as(fmt: str, value: Any) -> str:
+    """A metric value in the format `milestone.yml` declares for it (plain text).
+
+    percent: 0.983 -> 98.3%; count: 30003 -> 30,003; bits per byte: 1.8143 -> 1.81 bits
+    per byte; seconds: 729.7 -> 12 min 10 s; ratio: 12.34 -> 12.3x; number: `format_metric`.
+    Text and yes/no values are shown as `format_metric` writes them, whatever the format.
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float)) \
+            or not math.isfinite(value):
+        return format_metric(value)
+    if fmt == "percent":
+        pct = value * 100
+        text = f"{pct:.0f}" if abs(pct - round(pct)) < 0.05 else f"{pct:.1f}"
+        return f"{text}%"
+    if fmt == "count":
+        return f"{round(value):,}"
+    if fmt == "bits per byte":
+        return f"{value:.2f} bits per byte" if abs(value) >= 0.1 else f"{value:.3g} bits per byte"
+    if fmt == "seconds":
+        return format_duration(float(value))
+    if fmt == "ratio":
+        return f"{value:.3g}\u00d7"
+    return format_metric(value)
+
+
+@dataclass(frozen=True)
+class Labelled:
+    """One metric as a reader reads it: its label, its formatted value, which way is better."""
+
+    name: str
+    label: str
+    value: str
+    better: str | None = None
+
+    def text(self) -> str:
+        """Plain text: "100% of 100 seeds solve XOR" or "Test accuracy: 98.3%, higher is better"."""
+        sentence = (self.label.replace("{value}", self.value) if "{value}" in self.label
+                    else f"{self.label}: {self.value}")
+        return f"{sentence}, {self.better} is better" if self.better else sentence
+
+    def markdown(self) -> str:
+        """The sentence as Markdown, the value bold, the label never read as markup."""
+        value = f"**{md_text(self.value)}**"
+        if "{value}" in self.label:
+            sentence = value.join(md_text(part) for part in self.label.split("{value}"))
+        else:
+            sentence = f"{md_text(self.label)}: {value}"
+        if self.better:
+            sentence += f' <span class="dlip-better">({self.better} is better)</span>'
+        return sentence
+
+
+def labelled_metrics(milestone: Milestone, metrics: Mapping[str, Any]) -> list[Labelled]:
+    """The metrics `milestone.yml` labels, in its order, those the frozen run wrote."""
+    return [Labelled(spec.name, spec.label, format_as(spec.format, metrics[spec.name]),
+                     spec.better)
+            for spec in milestone.metrics if spec.name in metrics]
+
+
 def format_percent(fraction: float) -> str:
     """A fraction as a percentage with two decimals (0.97433 -> 97.43%), for prose."""
     return f"{fraction * 100:.2f}%"
@@ -116,7 +177,7 @@ def results_markdown(
         return "\n\n".join(parts) + "\n"
     metrics, metrics_error = _load_metrics(milestone)
     if metrics or metrics_error:
-        parts.append(_metrics_table(metrics, metrics_error, milestone.headline))
+        parts.append(_metrics_table(milestone, metrics, metrics_error))
     written = results_md.embedded(milestone, rewrite)
     if written:
         parts.append(written)
@@ -152,17 +213,29 @@ def _notice(milestone: Milestone, record: dict[str, Any] | None, reason: str | N
     )
 
 
-def _metrics_table(metrics: dict[str, Any], error: str | None, headline: str | None) -> str:
+def _metrics_table(milestone: Milestone, metrics: dict[str, Any], error: str | None) -> str:
+    """The labelled metrics in words first; every metric the run wrote in a table below,
+    folded away when there are labelled ones or more than a screenful."""
     lines = ["### Metrics", ""]
     if error:
         lines += [f"*{md_text(error)}*", ""]
-    if metrics:
-        lines += ["| Metric | Value |", "| --- | --- |"]
-        for name, value in metrics.items():
-            cell, text = md_text(name), md_text(format_metric(value))
-            if name == headline:
-                cell, text = f"**{cell}**", f"**{text}**"
-            lines.append(f"| {cell} | {text} |")
+    labelled = labelled_metrics(milestone, metrics)
+    if labelled:
+        lines += [f"- {item.markdown()}" for item in labelled] + [""]
+    if not metrics:
+        return "\n".join(lines).rstrip()
+    rows = []
+    for name, value in metrics.items():
+        cell, text = html.escape(name), html.escape(format_metric(value))
+        if name == milestone.headline:
+            cell, text = f"<strong>{cell}</strong>", f"<strong>{text}</strong>"
+        rows.append(f"<tr><td>{cell}</td><td>{text}</td></tr>")
+    table = ("<table>\n<thead><tr><th>Metric</th><th>Value</th></tr></thead>\n<tbody>\n"
+             + "\n".join(rows) + "\n</tbody>\n</table>")
+    if labelled or len(metrics) > COLLAPSE_METRICS_OVER:
+        table = (f'<details class="dlip-all-metrics">\n<summary>All {len(metrics)} metrics, '
+                 f"as the run wrote them</summary>\n{table}\n</details>")
+    lines.append(table)
     return "\n".join(lines).rstrip()
 
 
@@ -183,8 +256,28 @@ def _figures(milestone: Milestone, url: str) -> list[str]:
             figures.append(f"*{md_text(rel)} is not shown: an SVG with more than drawing in it*")
             continue
         alt = re.sub(r"[-_]+", " ", path.stem).strip() or path.name
-        figures.append(f"![{md_text(alt)}]({url}/{quote(rel)})")
+        figures.append(figure(f"{url}/{quote(rel)}", alt[:1].upper() + alt[1:], rel))
     return figures
+
+
+FIGURE_RE = re.compile(r'<figure class="dlip-figure" data-file="(?P<file>[^"]*)"[^>]*>.*?</figure>',
+                       re.DOTALL)
+
+
+def figure(src: str, caption: str, file: str = "") -> str:
+    """An image with its caption under it (Material's figure; the lightbox opens it full
+    size). `file` names a results/ file, so a page that shows it elsewhere can drop this one."""
+    return (f'<figure class="dlip-figure" data-file="{html.escape(file, quote=True)}" '
+            f'markdown="span">\n![{md_text(caption)}]({src})\n'
+            f"<figcaption>{html.escape(caption)}</figcaption>\n</figure>")
+
+
+def without_figures(results_md: str, shown: set[str]) -> str:
+    """The results block without the gallery figures whose results/ file is in `shown`,
+    and without its Figures heading when none is left."""
+    text = FIGURE_RE.sub(lambda m: "" if html.unescape(m["file"]) in shown else m.group(0),
+                         results_md)
+    return re.sub(r"### Figures\n\n\s*(?=###|\Z)", "", re.sub(r"\n{3,}", "\n\n", text))
 
 
 def is_safe_figure(path: Path) -> bool:

@@ -38,7 +38,7 @@ def find_readme(project: Project) -> Path | None:
 def roadmap_lines(project: Project, milestones: list[Milestone]) -> list[str]:
     """The Markdown between the markers, one milestone a line, grouped by section."""
     from dlip.publish.markdown import md_text
-    from dlip.publish.pages.results import format_metric, read_metrics
+    from dlip.publish.pages.results import format_metric, labelled_metrics, read_metrics
 
     sections: dict[str, list[Milestone]] = {}
     for m in milestones:
@@ -53,7 +53,10 @@ def roadmap_lines(project: Project, milestones: list[Milestone]) -> list[str]:
             parts = [STATUS_WORDS[m.status]] if m.status in STATUS_WORDS else []
             parts.append(f"[{escape_md(m.number)} · {escape_md(m.title)}]({folder})")
             metrics = read_metrics(m) if m.headline else {}
-            if m.headline and m.headline in metrics:
+            labelled = [item for item in labelled_metrics(m, metrics) if item.name == m.headline]
+            if labelled:
+                parts.append(labelled[0].markdown())
+            elif m.headline and m.headline in metrics:
                 value = md_text(format_metric(metrics[m.headline]))
                 parts.append(f"{md_text(m.headline)}: **{value}**")
             lines.append("- " + " · ".join(parts))

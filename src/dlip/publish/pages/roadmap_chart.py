@@ -36,6 +36,11 @@ class Headline(Protocol):
     name: str
     value: str
 
+    def text(self) -> str: ...
+
+    @property
+    def shown(self) -> str: ...
+
 
 def progress_svg(rows: Sequence[tuple[Milestone, str, Headline | None]]) -> str:
     """The chart as a standalone SVG document (it also works inline in HTML)."""
@@ -79,7 +84,7 @@ def _square(m: Milestone, headline: Headline | None, x: int, y: int) -> str:
     dash = ' stroke-dasharray="3 3"' if status is None else ""
     hover = f"{m.number} · {m.title}\n{STATUS_TEXT.get(m.status, m.status or '—')}"
     if headline:
-        hover += f"\n{headline.name} = {headline.value}"
+        hover += f"\n{headline.text()}"
     centre = x + CELL / 2
     parts = [
         f"<g><title>{html.escape(hover)}</title>",
@@ -90,7 +95,7 @@ def _square(m: Milestone, headline: Headline | None, x: int, y: int) -> str:
     ]
     if headline:
         parts.append(f'<text x="{centre}" y="{y + CELL + 16}" text-anchor="middle" '
-                     f'fill="currentColor">{html.escape(_short(headline.value))}</text>')
+                     f'fill="currentColor">{html.escape(_short(headline.shown))}</text>')
     return "".join(parts) + "</g>"
 
 

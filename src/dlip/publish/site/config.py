@@ -48,6 +48,10 @@ REQUIRED_EXTENSIONS = tuple(MARKDOWN_EXTENSIONS)
 # a 100-post build); its `ignore` patterns are checked first, so they keep it linear and cheap.
 JUPYTER_IGNORE = ("*.md", "*.py")
 
+# Figures open full size on click (mkdocs-glightbox serves its script and CSS from the site).
+GLIGHTBOX: dict[str, Any] = {"zoomable": True, "skip_classes": ["dlip-no-lightbox"]}
+
+
 def read_user_config(project: Project) -> dict[str, Any]:
     """The repo's own mkdocs.yml as data ({} if none or unreadable); Python tags ignored."""
     path = project.user_mkdocs_yml
@@ -107,6 +111,7 @@ def default_config(project: Project) -> dict[str, Any]:
             "search",
             {"mkdocs-jupyter": {"execute": False, "include": ["*.ipynb"],
                                 "ignore": list(JUPYTER_IGNORE), "include_source": True}},
+            {"glightbox": dict(GLIGHTBOX)},
         ],
         "markdown_extensions": [{name: dict(settings)} if settings else name
                                 for name, settings in MARKDOWN_EXTENSIONS.items()],
