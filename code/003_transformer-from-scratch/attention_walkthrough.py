@@ -1,10 +1,16 @@
 """Attention step by step on one short sentence: every tensor's shape, then a heatmap of
-each head's weights.
+each head's weights over the sentence read twice, which shows the induction heads.
 
 It uses the model train_gpt.py just trained (from ./results-local/checkpoint/); without
 one it says so and uses an untrained model, whose heads attend almost uniformly.
 The first layer's attention is recomputed here by hand from the model's own weights and
 checked against the layer's output, so the printed steps are the real computation.
+
+The heatmap feeds the sentence twice in a row. A head that, on the second reading,
+looks at the token just AFTER the earlier occurrence of the current token is an
+induction head (Olsson et al., 2022): "last time I saw this token, that came next".
+It is the attention version of what a compressor does with a repeat, and its score is
+the mean weight it puts there.
 
 Run: python attention_walkthrough.py [--sentence TEXT]
 """
@@ -83,10 +89,18 @@ def walk_first_layer(model: GPTModel, idx: torch.Tensor, labels: list[str]) -> N
           f", a score for each of {cfg.vocab_size} tokens at each position")
 
 
-def plot_heads(weights: list[torch.Tensor], labels: list[str], trained: bool) -> None:
+def induction_scores(weights: list[torch.Tensor], n: int) -> torch.Tensor:
+    """(layers, heads): mean weight from each token of the second reading (after its
+    first token) to the token after its earlier occurrence, for a sequence read twice."""
+    queries = torch.arange(n + 1, 2 * n)
+    return torch.stack([w[0][:, queries, queries - n + 1].mean(-1) for w in weights])
+
+
+def plot_heads(weights: list[torch.Tensor], labels: list[str], trained: bool,
+               scores: torch.Tensor) -> None:
     """One heatmap per (layer, head): rows are query positions, columns key positions."""
     layers, heads = len(weights), weights[0].shape[1]
-    fig, axes = plt.subplots(layers, heads, figsize=(2.6 * heads, 2.6 * layers), squeeze=False)
+    fig, axes = plt.subplots(layers, heads, figsize=(3.2 * heads, 3.2 * layers), squeeze=False)
     ticks = range(len(labels))
     for li, layer in enumerate(weights):
         for hi in range(heads):
@@ -95,15 +109,18 @@ def plot_heads(weights: list[torch.Tensor], labels: list[str], trained: bool) ->
             ax.set_xticks(ticks if li == layers - 1 else [])
             ax.set_yticks(ticks if hi == 0 else [])
             if li == layers - 1:
-                ax.set_xticklabels(labels, rotation=90, fontsize=6)
+                ax.set_xticklabels(labels, rotation=90, fontsize=5)
             if hi == 0:
-                ax.set_yticklabels(labels, fontsize=6)
+                ax.set_yticklabels(labels, fontsize=5)
                 ax.set_ylabel(f"layer {li + 1}", fontsize=9)
-            if li == 0:
-                ax.set_title(f"head {hi + 1}", fontsize=9)
+            score = float(scores[li, hi])
+            ax.set_title(f"head {hi + 1}: induction {score:.2f}", fontsize=8,
+                         fontweight="bold" if score >= 0.3 else "normal")
     state = "trained" if trained else "UNTRAINED"
-    fig.suptitle(f"Attention weights of each head ({state} model): row = token asking, "
-                 "column = earlier token it reads", fontsize=10)
+    fig.suptitle(f"Attention weights of each head ({state} model), the sentence read twice: "
+                 "row = token asking, column = earlier token it reads.\nAn induction head "
+                 "draws a diagonal in the lower left: each token of the second reading looks "
+                 "at what followed it the first time.", fontsize=10)
     fig.tight_layout()
     fig.savefig(results_dir() / "attention_heads.png", dpi=110)
     plt.close(fig)
@@ -117,23 +134,27 @@ def main() -> None:
 
     model, tokenizer, trained = load_model()
     model.eval()
-    ids = tokenizer.encode(args.sentence, allow_special=False)[: model.cfg.context_length]
+    ids = tokenizer.encode(args.sentence, allow_special=False)[: model.cfg.context_length // 2]
     labels = [tokenizer.decode([i]).replace(" ", "·") for i in ids]
     idx = torch.tensor([ids])
+    twice = torch.tensor([ids + ids])
     print(f"sentence: {args.sentence!r}")
     print(f"model: {model.cfg.n_layers} layers, {model.cfg.n_heads} heads, "
           f"width {model.cfg.d_model} ({'trained' if trained else 'untrained'})")
     with torch.no_grad():
         walk_first_layer(model, idx, labels)
         model.keep_attention_weights(True)
-        model(idx)
+        model(twice)
         model.keep_attention_weights(False)
     weights = [block.attn.last_weights for block in model.blocks]
-    plot_heads(weights, labels, trained)
+    scores = induction_scores(weights, len(ids))
+    plot_heads(weights, labels + labels, trained, scores)
 
     # Where does each head look? Mean distance back from the query to what it reads.
-    print("\nmean distance (in tokens) from each query to the keys it weights, per head:")
-    distance = (torch.arange(len(ids))[:, None] - torch.arange(len(ids))[None, :]).clamp(min=0)
+    print("\nmean distance (in tokens) from each query to the keys it weights, per head, "
+          "over the sentence read twice:")
+    n = 2 * len(ids)
+    distance = (torch.arange(n)[:, None] - torch.arange(n)[None, :]).clamp(min=0)
     for li, w in enumerate(weights):
         per_head = (w[0] * distance).sum(-1).mean(-1)
         print(f"  layer {li + 1}: " + "  ".join(f"{d:5.2f}" for d in per_head.tolist()))
@@ -141,8 +162,17 @@ def main() -> None:
     layer, head = divmod(int(prev.argmax()), prev.shape[1])
     print(f"the head that most reads the token just before: layer {layer + 1}, head {head + 1} "
           f"(average weight {prev.max():.2f} on the previous token)")
+    print("induction score of each head (weight on the token after the earlier occurrence):")
+    for li, row in enumerate(scores):
+        print(f"  layer {li + 1}: " + "  ".join(f"{v:5.2f}" for v in row.tolist()))
+    layer_i, head_i = divmod(int(scores.argmax()), scores.shape[1])
+    print(f"the strongest induction head: layer {layer_i + 1}, head {head_i + 1} "
+          f"(average weight {scores.max():.2f}; a head that ignored the repeat would put "
+          f"about {1 / (1.5 * len(ids)):.2f} there)")
     update_metrics({"walkthrough_tokens": len(ids),
-                    "previous_token_head_weight": round(float(prev.max()), 3)})
+                    "previous_token_head_weight": round(float(prev.max()), 3),
+                    "induction_head_score": round(float(scores.max()), 3),
+                    "induction_head": f"layer {layer_i + 1}, head {head_i + 1}"})
     print(f"figure: {results_dir() / 'attention_heads.png'}")
 
 

@@ -1,10 +1,16 @@
-"""Count-based baselines on the validation and test text, in bits per byte.
+"""Count-based baselines and general-purpose compressors on the validation and test text,
+in bits per byte.
 
 What can a model do with no learning beyond counting? A unigram model knows only how
 common each byte is. A Kneser-Ney n-gram model of order n predicts each byte from the
 n - 1 bytes before it. These are the numbers the GPT has to beat on exactly the same
 bytes. Every model is fitted on the training part only; the best order is picked on the
 validation part, and the test part is scored once, for every order, at the end.
+
+A compressor is the stronger bar: it finds long repeats anywhere in what it has read.
+Each one is measured as a conditional code length, the bits it adds to code the
+validation text after the training text, and the test text after training + validation
+(`dlip.gpt.compressors`): exactly what the GPT's prequential score measures.
 
 Run: python baselines.py [--text PATH] [--max-order 5]
 """
@@ -16,6 +22,7 @@ import time
 
 from results_io import load_corpus, split_corpus, update_metrics, write_text
 
+from dlip.gpt.compressors import COMPRESSORS, SETTINGS, conditional_bits_per_byte
 from dlip.gpt.ngram import KneserNey, unigram_bits_per_byte
 
 
@@ -55,11 +62,29 @@ def main() -> None:
         "",
         f"Best on validation: {best_name}.",
     ]
-    write_text("ngram_baselines.md", "\n".join(lines) + "\n")
     print(f"best on validation: {best_name} at {best_val:.3f} bits/byte "
           f"(test: {best_test:.3f})")
 
+    compressed = compressor_rows(train, val, test)
+    lines += ["", "| compressor | validation bits per byte | test bits per byte |",
+              "|---|---:|---:|",
+              *(f"| {SETTINGS[name]} | {v:.3f} | {t:.3f} |" for name, v, t in compressed)]
+    write_text("baselines.md", "\n".join(lines) + "\n")
+
     metrics = {}
+    for name, v, t in compressed:
+        metrics[f"compressor_{name}_val_bits_per_byte"] = round(v, 4)
+        metrics[f"compressor_{name}_test_bits_per_byte"] = round(t, 4)
+    # A compressor has no setting to choose, so the bar is the hardest one: the lowest
+    # figure of the four on each text (not necessarily the same compressor on both).
+    best_test_name, _, best_test_bits = min(compressed, key=lambda r: r[2])
+    best_val_name, best_val_bits, _ = min(compressed, key=lambda r: r[1])
+    metrics |= {
+        "best_compressor_test_bits_per_byte": round(best_test_bits, 4),
+        "best_compressor_test_name": best_test_name,
+        "best_compressor_val_bits_per_byte": round(best_val_bits, 4),
+        "best_compressor_val_name": best_val_name,
+    }
     for _, order, v, t in rows:
         metrics[f"ngram_order{order}_val_bits_per_byte"] = round(v, 4)
         metrics[f"ngram_order{order}_test_bits_per_byte"] = round(t, 4)
@@ -74,6 +99,19 @@ def main() -> None:
         "test_bytes": len(test),
     }
     update_metrics(metrics)
+
+
+def compressor_rows(train: bytes, val: bytes, test: bytes) -> list[tuple[str, float, float]]:
+    """(name, validation bits, test bits): validation given train, test given both."""
+    rows = []
+    for name in COMPRESSORS:
+        t0 = time.perf_counter()
+        v = conditional_bits_per_byte(name, train, val)
+        t = conditional_bits_per_byte(name, train + val, test)
+        rows.append((name, v, t))
+        print(f"{SETTINGS[name]:<22}  validation {v:.3f}  test {t:.3f} bits/byte  "
+              f"({time.perf_counter() - t0:.1f} s)")
+    return rows
 
 
 if __name__ == "__main__":

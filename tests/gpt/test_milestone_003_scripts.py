@@ -13,9 +13,17 @@ from pathlib import Path
 import pytest
 
 FOLDER = Path(__file__).resolve().parents[2] / "code" / "003_transformer-from-scratch"
+COMPRESSORS = ("xz", "bzip2", "zlib", "zstd")
+ABLATION = ("context16", "context32", "dynamic_eval", "knn_cache", "dynamic_eval_knn_cache")
 CONTRACT = ("val_bits_per_byte", "best_ngram_val_bits_per_byte", "best_ngram_order",
             "test_bits_per_byte", "best_ngram_test_bits_per_byte",
-            "params", "train_tokens_per_second")
+            "best_compressor_test_bits_per_byte", "gpt_beats_xz",
+            "test_margin_vs_xz_bits_per_byte", "induction_head_score",
+            "params", "train_tokens_per_second",
+            *(f"compressor_{c}_{part}_bits_per_byte" for c in COMPRESSORS
+              for part in ("val", "test")),
+            *(f"ablation_{row}_{what}" for row in ABLATION
+              for what in ("val_bits_per_byte", "seconds")))
 
 
 @pytest.fixture
@@ -39,10 +47,14 @@ def test_scripts_write_the_contract_metrics_and_figures(milestone: Path):
     text = str(milestone.parent / "small.txt")
     assert run(milestone, "baselines.py", "--text", text).returncode == 0
     tiny = ["--steps", "3", "--eval-every", "3", "--warmup", "1", "--batch-size", "2",
-            "--context", "16", "--d-model", "16", "--heads", "2", "--layers", "1",
-            "--vocab-size", "300"]
+            "--context", "32", "--d-model", "16", "--heads", "2", "--layers", "1",
+            "--vocab-size", "300", "--threads", "1"]
     trained = run(milestone, "train_gpt.py", "--text", text, *tiny)
     assert trained.returncode == 0, trained.stderr
+    scored = run(milestone, "score_gpt.py", "--text", text, "--short-context", "16",
+                 "--chunk", "8", "--threads", "1")
+    assert scored.returncode == 0, scored.stderr
+    assert "test, scored once" in scored.stdout
     walk = run(milestone, "attention_walkthrough.py")
     assert walk.returncode == 0, walk.stderr
     assert "max difference" in walk.stdout
@@ -60,8 +72,16 @@ def test_scripts_write_the_contract_metrics_and_figures(milestone: Path):
         f"ngram_order{order}_test_bits_per_byte"]
     assert metrics["train_bytes"] + metrics["val_bytes"] + metrics["test_bytes"] == 30_000
     assert metrics["train_steps"] == 3
+    # The bar is the hardest compressor on test, and the final row is the scored system.
+    assert metrics["best_compressor_test_bits_per_byte"] == min(
+        metrics[f"compressor_{c}_test_bits_per_byte"] for c in COMPRESSORS)
+    assert metrics["ablation_dynamic_eval_knn_cache_val_bits_per_byte"] == metrics[
+        "val_bits_per_byte"]
+    assert metrics["gpt_beats_xz"] == (
+        "yes" if metrics["test_bits_per_byte"] < metrics["compressor_xz_test_bits_per_byte"]
+        else "no")
     for name in ("learning_curves.png", "attention_heads.png", "samples.txt", "summary.md",
-                 "ngram_baselines.md"):
+                 "baselines.md"):
         assert (out / name).stat().st_size > 0, name
 
 
@@ -74,3 +94,6 @@ def test_bad_text_gives_one_line_naming_the_file(milestone: Path):
     missing = run(milestone, "baselines.py", "--text", str(milestone / "nope.txt"))
     assert missing.returncode != 0 and "nope.txt: cannot read the corpus" in missing.stderr
     assert "Traceback" not in missing.stderr
+    untrained = run(milestone, "score_gpt.py")
+    assert untrained.returncode != 0 and "run train_gpt.py first" in untrained.stderr
+    assert "Traceback" not in untrained.stderr

@@ -67,6 +67,11 @@ class GPTModel(nn.Module):
 
     def forward(self, idx: torch.Tensor) -> torch.Tensor:
         """Token ids (B, T) -> next-token logits (B, T, vocab)."""
+        return self.out_head(self.features(idx))
+
+    def features(self, idx: torch.Tensor) -> torch.Tensor:
+        """Token ids (B, T) -> the final normalised states (B, T, d_model) the output
+        layer reads: what a retrieval cache (dlip.gpt.knn) stores as each position's key."""
         _, t = idx.shape
         if t > self.cfg.context_length:
             raise ValueError(f"sequence of {t} tokens exceeds context {self.cfg.context_length}")
@@ -74,7 +79,7 @@ class GPTModel(nn.Module):
         x = self.drop(self.tok_emb(idx) + self.pos_emb(pos))
         for block in self.blocks:
             x = block(x)
-        return self.out_head(self.final_norm(x))
+        return self.final_norm(x)
 
     def set_attention_path(self, use_sdpa: bool) -> None:
         for block in self.blocks:
