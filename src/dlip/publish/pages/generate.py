@@ -150,7 +150,7 @@ def generate(
         site.pages.update(blog.index_pages(posts, sitemap, blog_refs, today))
         site.pages.update(blog.archive_pages(posts))
         site.pages.update(blog.tag_pages(posts))
-    site.pages[FEED_PATH] = atom_feed(posts, site_name, site_url)
+    site.pages[FEED_PATH] = atom_feed(posts, site_name, site_url, project.root)
     site.pages[CSS_PATH] = DLIP_CSS
 
     _copy_assets(project, sitemap, site)

@@ -25,7 +25,7 @@ _ATX_SECTION = re.compile(r"^ {0,3}#{2,6}(?:[ \t]+(?P<title>.*?))?[ \t#]*$")
 _SETEXT_H2 = re.compile(r"^ {0,3}-+[ \t]*$")
 _FRAGMENT_LINK = re.compile(r"\]\(#")
 PROGRESS_SVG = "_generated/progress.svg"
-LATEST_POSTS = 5
+LATEST_POSTS = 10  # a learner's first weeks of posts all show; the blog index has the rest
 SUMMARY_CHARS = 200  # of a post's first sentence, under its title in the latest posts
 OTHER_SECTION = "Other milestones"  # milestones without a section, beside ones with
 
@@ -204,7 +204,8 @@ def latest_posts(posts: list[Post]) -> list[str]:
         line = f"- {post.date.isoformat()} · [{title}]({quote(post_url_path(post), safe='/-_.~')})"
         # plain text, escaped as Markdown too: what plain_text left of a link stays text
         lines.append(f"{line}: {escape_md(summary)}" if summary else line)
-    lines += ["", "[All posts](blog/index.md) · [Archive](blog/archive/index.md) · "
+    every = f"All {len(posts):,} posts" if len(posts) > 1 else "All posts"
+    lines += ["", f"[{every}](blog/index.md) · [Archive](blog/archive/index.md) · "
                   f"[Atom feed]({FEED_PATH})", ""]
     return lines
 

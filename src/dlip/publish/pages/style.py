@@ -40,4 +40,21 @@ table.dlip-streak-month th { font-weight: 400; opacity: .7; padding: 0; }
   hyphens: none; }  /* file names in tables wrap between words, never inside one */
 .dlip-broken-link { text-decoration: underline dotted #c62828; }
 .dlip-metric { border-bottom: 1px dotted currentColor; cursor: help; }
+/* Wide tables scroll inside their box (Material's scroll wrapper); a first-column label or
+   date is never broken in two. */
+.md-typeset table:not([class]) td:first-child { white-space: nowrap; }
+/* Figures: centred, captions small; the labelled headline metrics stand out a little. */
+.md-typeset figure.dlip-figure { margin: 1.2em auto; }
+.md-typeset figure.dlip-figure img { max-width: 100%; height: auto; }
+.md-typeset figure.dlip-figure figcaption { font-size: .72rem; opacity: .8; max-width: 40rem; }
+.md-typeset .dlip-key-results { border-left: .2rem solid var(--md-primary-fg-color);
+  padding: .1rem .8rem; margin: .8em 0 1.2em; }
+.md-typeset .dlip-better { font-size: .75em; opacity: .7; white-space: nowrap; }
+.md-typeset details.dlip-all-metrics > summary { cursor: pointer; }
+/* On a phone the blog index shows its posts first and the calendar (its latest month) after. */
+@media screen and (max-width: 44.984em) {
+  .md-content__inner:has(> .dlip-streak) { display: flex; flex-direction: column; }
+  .md-content__inner:has(> .dlip-streak) > .dlip-streak { order: 1; }
+  .dlip-streak-months > table:not(:last-child) { display: none; }
+}
 """

@@ -81,15 +81,103 @@ def site_name(project: Project) -> str:
 
 
 def site_url(project: Project) -> str | None:
+    """The user's `site_url`, else the GitHub Pages URL of a GitHub `origin` remote."""
     value = read_user_config(project).get("site_url")
-    return value if isinstance(value, str) and value.strip() else None
+    if isinstance(value, str) and value.strip():
+        return value.strip()
+    return github_urls(git_remote(project))[0]
+
+
+def repo_url(project: Project) -> str | None:
+    """The user's `repo_url`, else the GitHub page of a GitHub `origin` remote."""
+    value = read_user_config(project).get("repo_url")
+    if isinstance(value, str) and value.strip():
+        return value.strip()
+    return github_urls(git_remote(project))[1]
+
+
+_GITHUB_REMOTE = re.compile(
+    r"^(?:https?://(?:[^@/]+@)?github\.com/|git@github\.com:|ssh://git@github\.com/)"
+    r"(?P<owner>[A-Za-z0-9-]+)/(?P<repo>[A-Za-z0-9._-]+?)(?:\.git)?/?$")
+
+
+def github_urls(remote: str | None) -> tuple[str | None, str | None]:
+    """(GitHub Pages URL, repo URL) of a GitHub remote; (None, None) for any other.
+
+    `git@github.com:ada/dl.git` -> (`https://ada.github.io/dl/`, `https://github.com/ada/dl`);
+    a repo named `ada.github.io` is served at the root, `https://ada.github.io/`.
+    """
+    match = _GITHUB_REMOTE.match((remote or "").strip())
+    if match is None:
+        return None, None
+    owner, repo = match["owner"], match["repo"]
+    pages = f"https://{owner.lower()}.github.io/"
+    if repo.lower() != f"{owner.lower()}.github.io":
+        pages += f"{repo}/"
+    return pages, f"https://github.com/{owner}/{repo}"
+
+
+def git_remote(project: Project) -> str | None:
+    """The URL of the `origin` remote (or the only remote), read from `.git/config`."""
+    import configparser
+
+    path = project.root / ".git" / "config"
+    parser = configparser.ConfigParser(strict=False, interpolation=None)
+    try:
+        parser.read_string(path.read_text(encoding="utf-8", errors="replace"))
+    except (OSError, configparser.Error):
+        return None
+    remotes = {section[len('remote "'):-1]: parser.get(section, "url", fallback=None)
+               for section in parser.sections() if section.startswith('remote "')}
+    return remotes.get("origin") or (next(iter(remotes.values())) if len(remotes) == 1 else None)
+
+
+THEME_OVERRIDES = Path(__file__).with_name("theme")  # OpenGraph and Twitter card tags
+
+
+def author(project: Project) -> str | None:
+    """The user's `site_author`, else who made the repo's first commit (the learner)."""
+    value = read_user_config(project).get("site_author")
+    if isinstance(value, str) and value.strip():
+        return value.strip()
+    if not (project.root / ".git").exists():
+        return None
+    import subprocess
+
+    try:
+        out = subprocess.run(["git", "log", "--max-parents=0", "--format=%an", "-1"],
+                             cwd=project.root, capture_output=True, text=True, timeout=10,
+                             check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    name = out.stdout.strip() if out.returncode == 0 else ""
+    return name or None
+
+
+def complete(config: Any, project: Project) -> None:
+    """What a config leaves out and the site needs: its URLs (from the git remote when it
+    is on GitHub), the author, and the theme override with the link-preview tags."""
+    if not config.site_url:
+        config.site_url = site_url(project)
+    if not config.repo_url:
+        config.repo_url = repo_url(project)
+        if config.repo_url and not config.repo_name:
+            config.repo_name = config.repo_url.rstrip("/").rsplit("/", 2)[-2:][-1]
+    if not config.site_author:
+        config.site_author = author(project)
+    dirs = config.theme.dirs
+    if str(THEME_OVERRIDES) not in dirs:
+        dirs.insert(1 if config.theme.custom_dir else 0, str(THEME_OVERRIDES))
 
 
 def default_config(project: Project) -> dict[str, Any]:
     """A complete MkDocs config for a repo that has none of its own."""
     hook = Path(__file__).with_name("hook.py")
+    urls = {key: value for key, value in (("site_url", site_url(project)),
+                                          ("repo_url", repo_url(project))) if value}
     return {
         "site_name": sanitize.text(site_name(project)),  # the theme writes it unescaped
+        **urls,
         "docs_dir": str(project.docs_dir),
         "site_dir": str(project.site_dir),
         "use_directory_urls": True,

@@ -40,6 +40,7 @@ def on_config(config):
         MARKDOWN_EXTENSIONS,
         READY_ENV,
         REQUIRED_EXTENSIONS,
+        complete,
     )
     from dlip.publish.site.docs import read_nav
 
@@ -65,6 +66,7 @@ def on_config(config):
                 config.mdx_configs.setdefault(name, dict(MARKDOWN_EXTENSIONS[name]))
     if CSS_PATH not in config.extra_css:
         config.extra_css.append(CSS_PATH)
+    complete(config, project)
     jupyter = config.plugins.get("mkdocs-jupyter")
     if jupyter is not None:
         if not Path(jupyter.config["cache_dir"]).is_absolute():
