@@ -293,7 +293,8 @@ class SymbolFeaturizer:
         if self.held is not None:
             frame = {k: np.concatenate([self.held[k], frame[k]]) for k in frame}
         self._emit(_take(_with_targets(frame), slice(None, -HORIZON)))
-        self.held = _take(frame, slice(-HORIZON, None))
+        # Copies: a view would keep this whole piece alive until the symbol's next one.
+        self.held = {k: v[-HORIZON:].copy() for k, v in frame.items()}
 
     def finish(self) -> int:
         if self.held is not None:
