@@ -81,19 +81,24 @@ def discover_posts(
                                                   "in its name or front matter); not published",
                                             severity="warning"))
                 continue
-            post, found = _read(path)
-            problems.extend(found)
-            if post is not None and any(p.severity == "error" for p in found):
-                if rejected is not None:
-                    rejected.append(post)
-            elif post is not None:
-                posts.append(post)
+            _add_post(path, posts, problems, rejected)
     posts, duplicates = _drop_duplicate_slugs(posts)
     problems.extend(duplicates)
     order = author_order(project, [p.path for p in posts])
     unknown = max(order.values(), default=0) + 1  # files git does not know yet come last
     posts.sort(key=lambda p: (p.date, order.get(p.path, unknown), p.path.name))
     return posts, problems
+
+
+def _add_post(path: Path, posts: list[Post], problems: list[Problem],
+              rejected: list[Post] | None) -> None:
+    post, found = _read(path)
+    problems.extend(found)
+    if post is not None and any(p.severity == "error" for p in found):
+        if rejected is not None:
+            rejected.append(post)
+    elif post is not None:
+        posts.append(post)
 
 
 def read_post(path: Path) -> tuple[Post | None, list[Problem]]:
