@@ -242,19 +242,26 @@ def test_home_shows_the_readme_introduction_and_about_page_the_whole_of_it(
 
     home = site.pages["index.md"]
     assert "Learning in public. Start with [the first step](code/000_xor/index.md)" in home
-    assert "[how to post](about.md#how-to-post)" in home  # the section lives on the about page
+    # the section lives on the README's own page
+    assert "[how to post](the-readme.md#how-to-post)" in home
     assert "## a shell comment" in home  # fenced code is not a heading
     assert "Write a file" not in home and "Folders." not in home
-    assert ("The whole README is on [About this repo](about.md): "
-            "[How to post](about.md#how-to-post) · [Layout](about.md#layout).") in home
-    assert home.index("about.md") < home.index("## Roadmap") < home.index("## Latest posts")
+    assert ("The whole README is on [its own page](the-readme.md): "
+            "[How to post](the-readme.md#how-to-post) · [Layout](the-readme.md#layout).") in home
+    assert home.index("the-readme.md") < home.index("## Roadmap") < home.index("## Latest posts")
 
+    # About speaks of the learner and the site; the developer README is one click away
     about = site.pages["about.md"]
     assert about.startswith("---\ntitle: About this repo\n---\n\n# About this repo\n")
-    assert "Learning in public." in about and "## How to post" in about and "Folders." in about
-    assert "# My learning log" not in about  # the site's title already says it
+    assert "Learning in public." in about and "## This site" in about
+    assert "## How to post" not in about and "Folders." not in about
+    assert "[the README](the-readme.md)" in about
+    readme = site.pages["the-readme.md"]
+    assert "## How to post" in readme and "Folders." in readme
+    assert "# My learning log" not in readme  # the site's title already says it
     assert {"About this repo": "about.md"} in site.nav
-    assert "[the README](../../../../about.md#layout)" in site.pages["blog/2024/01/01/links.md"]
+    assert ("[the README](../../../../the-readme.md#layout)"
+            in site.pages["blog/2024/01/01/links.md"])
 
 
 def test_a_readme_with_only_an_introduction_is_the_home_page(tmp_path: Path) -> None:
@@ -271,7 +278,8 @@ def test_a_note_called_about_keeps_its_page(tmp_path: Path) -> None:
     (tmp_path / "About.md").write_text("# About me\n\nHello.\n", encoding="utf-8")
     site = generate(Project.at(tmp_path), [], [], site_name="S", today=MON)
     assert "Hello." in site.pages["About.md"]
-    assert "## How to post" in site.pages["about-this-repo.md"]
+    assert "[the README](the-readme.md)" in site.pages["about-this-repo.md"]
+    assert "## How to post" in site.pages["the-readme.md"]
     assert not [p for p in site.problems if "would replace" in p.reason]
 
 

@@ -76,9 +76,13 @@ def generate(
                     and (r := refusal(p, project.root)) is not None)
     readme_text = readme.read_text("utf-8", errors="replace") if readme is not None else None
     about = _about_page(project, readme_text)
+    readme_page = (home.readme_path([p.name for p in project.root.iterdir() if p.is_file()])
+                   if about else None)
     sitemap.add_page(".", home.HOME)
     if readme is not None:
-        sitemap.add_page(readme.name, about or home.HOME)
+        sitemap.add_page(readme.name, readme_page or home.HOME)
+    if about:
+        sitemap.reserved.add(about)
     if posts:
         for folder in folders:
             sitemap.add_page(_rel(project, folder), blog.BLOG_INDEX)
@@ -135,14 +139,16 @@ def generate(
     if readme is not None and readme_text is not None:
         text = glue.fill(readme_text, readme, problems, link_severity)
         text = milestone_md.drop_first_heading(text)
-        # Home and about page both sit at the docs root: one rewrite serves the two.
+        # Home, about and README pages all sit at the docs root: one rewrite serves them.
         text = LinkRewriter(sitemap, readme, about or home.HOME, problems,
                             link_severity).rewrite(text)
-        if about:
-            site.pages[about] = home.about_page(text)
+        if about and readme_page:
+            site.pages[about] = home.about_page(roadmap_block.without_block(text), readme_page,
+                                                len(posts), len(milestones))
+            site.pages[readme_page] = home.readme_page(text)
         readme_md = roadmap_block.without_block(text)  # the home page has its own roadmap
     site.pages[home.HOME] = home.home_page(site_name, readme_md, home_rows, posts,
-                                                       about)
+                                           readme_page)
     site.pages[home.PROGRESS_SVG] = roadmap_chart.progress_svg(home_rows)
 
     blog_refs = {p.path: refs[p.path] for p in posts if p.path in refs}

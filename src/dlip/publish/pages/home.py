@@ -21,6 +21,9 @@ HOME = "index.md"
 ABOUT = "about.md"
 ABOUT_FALLBACK = "about-this-repo.md"  # when the repo has its own about.md note
 ABOUT_TITLE = "About this repo"
+README_PAGE = "the-readme.md"  # the whole README, for developers, one click from About
+README_PAGE_FALLBACK = "the-readme-page.md"  # when the repo has its own note of that name
+README_TITLE = "The README"
 _ATX_SECTION = re.compile(r"^ {0,3}#{2,6}(?:[ \t]+(?P<title>.*?))?[ \t#]*$")
 _SETEXT_H2 = re.compile(r"^ {0,3}-+[ \t]*$")
 _FRAGMENT_LINK = re.compile(r"\]\(#")
@@ -84,10 +87,42 @@ def home_page(
     return "\n".join(lines)
 
 
-def about_page(readme_md: str) -> str:
+def about_page(readme_md: str, readme_page: str, posts: int, milestones: int) -> str:
+    """About the learner and the site: the README's introduction, what the site holds and
+    how its numbers are made; the whole README (install, commands) is one click away."""
+    intro, _ = split_readme(readme_md)
+    held = [f"{posts:,} post{'s' if posts != 1 else ''}" if posts else "",
+            f"{milestones:,} milestone{'s' if milestones != 1 else ''}" if milestones else ""]
+    held = [h for h in held if h]
+    lines = ["---", f"title: {ABOUT_TITLE}", "---", "", f"# {ABOUT_TITLE}", "",
+             _FRAGMENT_LINK.sub(f"]({readme_page}#", intro).strip(), "", "## This site", ""]
+    if held:
+        lines += [f"So far: {' and '.join(held)}.", ""]
+    if milestones:
+        lines += ["Each milestone is a folder of code that was run and its results frozen in "
+                  "the repo: the numbers and figures on its page are the ones that run made, "
+                  "with the commit, the machine and the software it ran on. When the code "
+                  "changes, the page says the results are stale until it is run again.", ""]
+    if posts:
+        lines += ["The posts say what was learned each day; the [blog](blog/index.md) lists "
+                  f"them newest first, and the [Atom feed]({FEED_PATH}) follows them.", ""]
+    lines += ["## For developers", "",
+              f"How to install the project, run its tests and build this site is in "
+              f"[the README]({readme_page}).", ""]
+    return "\n".join(lines)
+
+
+def readme_page(readme_md: str) -> str:
     """The whole README on a page of its own, so links to its sections land somewhere."""
-    return "\n".join(["---", f"title: {ABOUT_TITLE}", "---", "", f"# {ABOUT_TITLE}", "",
+    return "\n".join(["---", f"title: {README_TITLE}", "---", "", f"# {README_TITLE}", "",
                       readme_md.strip(), ""])
+
+
+def readme_path(root_files: list[str]) -> str:
+    """`the-readme.md`, unless the repo's own top-level files already take that name
+    (never `readme.md`: MkDocs and GitHub read that name as a folder's index)."""
+    taken = {name.lower() for name in root_files}
+    return README_PAGE_FALLBACK if README_PAGE in taken else README_PAGE
 
 
 def about_path(root_files: list[str]) -> str:
@@ -132,7 +167,7 @@ def _is_paragraph_line(line: str, is_code: bool) -> bool:
 def more_line(about: str, sections: list[str]) -> str:
     """A link to the about page, with its top-level sections."""
     links = [f"[{section}]({about}#{heading_id(section)})" for section in sections]
-    line = f"The whole README is on [{ABOUT_TITLE}]({about})"
+    line = f"The whole README is on [its own page]({about})"
     return f"{line}: {' · '.join(links)}." if links else f"{line}."
 
 
