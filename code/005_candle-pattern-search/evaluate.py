@@ -140,7 +140,8 @@ def learning_curves(report: dict, out: Path) -> bool:
         frame = pd.DataFrame(rows)
         x = frame["step"] if "step" in frame else np.arange(len(frame))
         for col in frame.columns:
-            if col.endswith(("loss", "_ce", "_nca")) and pd.api.types.is_numeric_dtype(frame[col]):
+            curve = col.endswith(("loss", "_ce", "_nca")) and not col.startswith("best")
+            if curve and pd.api.types.is_numeric_dtype(frame[col]):
                 ax.plot(x, frame[col], label=col)
         ax.set_title(name.replace("_", " "))
         ax.set_xlabel("step")
