@@ -12,6 +12,10 @@ fastest is the least disturbed by other work on the machine). It prints the rati
 dlip/mkdocs for each size (goal: at most 1.15) and how each time grows from the smallest
 to the largest size (goal: close to the growth in posts, i.e. linear).
 
+Then, as under `dlip serve`, it edits one post and times the rebuild until that post's page
+shows the edit (edit-to-preview; goal: 1 s at 1,000 posts, 2 s at 10,000), printed beside
+the warm full rebuild as a ratio.
+
     python benchmarks/site_build.py                  # 100 and 1,000 posts
     python benchmarks/site_build.py --sizes 50 200 --repeat 2
     python benchmarks/site_build.py --quick          # seconds: 5 and 20 posts, 2 milestones
@@ -225,6 +229,53 @@ def measure(repo: Path, repeat: int) -> dict[str, Timing | int]:
     }
 
 
+def edit_latency(repo: Path, edits: int = 3) -> dict[str, float]:
+    """What `dlip serve` does after a save, timed: from saving an edited post to its page
+    being rendered again (the hook's `incremental.regenerate`, then MkDocs' dirty rebuild,
+    config reloaded as `mkdocs serve` reloads it), fastest of `edits` saves. Runs in this
+    process, which stands for the long-lived serve process."""
+    import logging
+
+    from mkdocs.commands.build import build
+    from mkdocs.config import load_config
+
+    from dlip.publish.discover.posts import post_url_path, read_post
+    from dlip.publish.pages.links import page_url
+    from dlip.publish.site.incremental import regenerate
+
+    logging.getLogger("mkdocs").setLevel(logging.ERROR)
+    logging.getLogger("dlip").setLevel(logging.ERROR)
+    os.environ.pop(READY_ENV, None)
+    project = Project.at(repo)
+    config_file = str(project.user_mkdocs_yml or site_config.write_default_config(project))
+    out = Path(tempfile.mkdtemp(prefix="dlip-serve-"))
+
+    def rebuild() -> float:
+        start = time.perf_counter()
+        build(load_config(config_file, site_dir=str(out)), dirty=True)
+        return time.perf_counter() - start
+
+    try:
+        regenerate(project)  # as `dlip serve` does before MkDocs starts
+        first = rebuild()
+        posts = sorted((repo / "daily-blog").glob("*.md"))
+        path = posts[len(posts) // 2]
+        post, _ = read_post(path)
+        assert post is not None
+        html = out / page_url(post_url_path(post)) / "index.html"
+        latencies = []
+        for i in range(edits):
+            marker = f"edited{i}x{time.time_ns()}"
+            with open(path, "a", encoding="utf-8") as f:
+                f.write(f"\nOne more thought: {marker}.\n")
+            latencies.append(rebuild())
+            if marker not in html.read_text(encoding="utf-8"):
+                sys.exit(f"{html}: the edit is not on the page after the rebuild")
+        return {"serve_first": first, "edit": min(latencies)}
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+
+
 def report(results: dict[int, dict]) -> None:
     """The table: seconds and the dlip/mkdocs ratio, in wall time and in CPU time."""
     print()
@@ -239,6 +290,13 @@ def report(results: dict[int, dict]) -> None:
             f"{d.wall:>9.2f}s {m.wall:>6.2f}s {d.wall / m.wall:>6.3f} | "
             f"{d.cpu:>8.2f}s {m.cpu:>6.2f}s {d.cpu / m.cpu:>6.3f}"
         )
+    print()
+    print(f"{'posts':>6} | {'edit -> preview':>15} {'full rebuild':>12} {'ratio':>6} | goal")
+    for size, r in results.items():
+        if "edit" in r:
+            goal = "1 s" if size <= 1000 else "2 s"
+            print(f"{size:>6} | {r['edit']:>14.2f}s {r['dlip'].wall:>11.2f}s "
+                  f"{r['edit'] / r['dlip'].wall:>6.3f} | {goal}")
     small, large = min(results), max(results)
     if small != large:
         print(f"growth {small} -> {large} posts ({large / small:.0f}x the posts):")
@@ -277,6 +335,8 @@ def main(argv: list[str] | None = None) -> int:
             (repo / "README.md").write_text("# Benchmark repo\n", encoding="utf-8")
             print(f"{size} posts: building ...", flush=True)
             results[size] = measure(repo, args.repeat)
+            print(f"{size} posts: editing one post under dlip serve ...", flush=True)
+            results[size].update(edit_latency(repo, edits=max(2, args.repeat)))
             r = results[size]
             print(f"  first build {r['first'].wall:.2f} s, {r['pages']} HTML pages", flush=True)
 
@@ -286,7 +346,8 @@ def main(argv: list[str] | None = None) -> int:
                 {
                     "repeat": args.repeat,
                     "results": {
-                        size: {k: asdict(v) if isinstance(v, Timing) else v for k, v in r.items()}
+                        size: {k: asdict(v) if isinstance(v, Timing) else v
+                               for k, v in r.items()}
                         for size, r in results.items()
                     },
                 }

@@ -100,3 +100,29 @@ def test_updated_changes_when_a_post_is_edited(tmp_path: Path) -> None:
     os.utime(path, (1_800_000_000, 1_800_000_000))
     published_now, updated_now = post_times([post], tmp_path)[path]
     assert published_now == published and updated_now.timestamp() == 1_800_000_000
+
+
+def test_a_saved_post_edit_regenerates_only_its_page(tmp_path: Path) -> None:
+    from dlip.publish.project import Project
+    from dlip.publish.site import incremental
+
+    write(tmp_path / "README.md", "# Log\n\nHello.\n")
+    one = write(tmp_path / "daily-blog/2024-01-01 - One.md", "# One\n\nFirst.\n")
+    write(tmp_path / "daily-blog/2024-01-02 - Two.md",
+          "# Two\n\nSee [one](2024-01-01%20-%20One.md).\n")
+    project = Project.at(tmp_path)
+    docs = project.docs_dir
+    _, _, written = incremental.regenerate(project)
+    assert written is None  # the first call in a process generates everything
+    page = docs / "blog/2024/01/01/one.md"
+    index = (docs / "blog/index.md").read_text()
+    assert incremental.regenerate(project)[2] == 0  # nothing changed, nothing written
+
+    one.write_text("# One\n\nFirst, and an edit.\n")
+    assert incremental.regenerate(project)[2] == 1
+    assert "First, and an edit." in page.read_text()
+    assert (docs / "blog/index.md").read_text() == index  # caught up on a full build
+
+    one.write_text("# One, renamed\n\nFirst.\n")  # shows on other pages: generate again
+    assert incremental.regenerate(project)[2] is None
+    assert "One, renamed" in (docs / "blog/index.md").read_text()

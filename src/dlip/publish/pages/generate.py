@@ -38,6 +38,8 @@ class Site:
     copies: dict[str, Path] = field(default_factory=dict)  # docs-relative path -> source
     nav: list[Any] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    # What `regenerate_posts` needs to redo one post's page without the rest of the site.
+    context: PostContext | None = field(default=None, repr=False)
     notes: list[Path] = field(default_factory=list)  # the notes found, published or not
 
 
@@ -112,6 +114,9 @@ def generate(
     refs = _milestone_refs(posts, milestones, milestone_pages, problems, link_severity)
     all_refs = [blog.MilestoneRef(blog.milestone_label(m), milestone_pages[m.name])
                 for m in milestones]
+    site.context = PostContext({p.path: p for p in posts}, sitemap,
+                               {path: list(items) for path, items in refs.items()},
+                               all_refs, glue, link_severity)
     site.pages.update(blog.post_pages(posts, sitemap, refs, problems, link_severity,
                                             all_refs))
 
@@ -230,6 +235,45 @@ def _check_rejected(
         body = glue.fill(post.body, post.path, problems, severity, first_line=None)
         LinkRewriter(sitemap, post.path, post_url_path(post), problems, severity).rewrite(body)
     _milestone_refs(checked, milestones, milestone_pages, problems, severity)
+
+
+@dataclass
+class PostContext:
+    """The site map and references one generation made its post pages from."""
+
+    posts: dict[Path, Post]
+    sitemap: SiteMap
+    refs: dict[Path, list[blog.MilestoneRef]]
+    all_refs: list[blog.MilestoneRef]
+    glue: Glue
+    severity: Severity
+
+
+# A post edit that changes any of these shows on other pages too (index, archive, tags, nav).
+_POST_SHAPE = ("date", "title", "slug", "tags", "milestone", "draft", "summary")
+
+
+def regenerate_posts(site: Site, paths: Sequence[Path]) -> dict[str, str] | None:
+    """The pages of the posts at `paths`, edited since `site` was generated, made from the
+    same site map: what `dlip serve` shows a second after a save. None when an edit reaches
+    beyond its own page (a new title, date, tag, ...) or cannot be read: generate again."""
+    ctx = site.context
+    if ctx is None:
+        return None
+    from dlip.publish.discover.posts import read_post
+
+    edited = []
+    for path in paths:
+        post, found = read_post(path)
+        before = ctx.posts.get(path)
+        if post is None or before is None or any(p.severity == "error" for p in found) \
+                or any(getattr(post, f) != getattr(before, f) for f in _POST_SHAPE):
+            return None
+        edited.append(post)
+    problems: list[Problem] = []
+    glued = [_glued(post, ctx.glue, problems, ctx.severity) for post in edited]
+    refs = {path: list(items) for path, items in ctx.refs.items()}
+    return blog.post_pages(glued, ctx.sitemap, refs, problems, ctx.severity, ctx.all_refs)
 
 
 def _glued(post: Post, glue: Glue, problems: list[Problem], severity: Severity) -> Post:

@@ -31,10 +31,8 @@ def project_for(config_file: str | os.PathLike[str] | None) -> Project:
 
 
 def on_config(config):
-    from dlip.publish.discover.inventory import discover
     from dlip.publish.discover.milestones import discover_milestones
     from dlip.publish.pages.style import CSS_PATH
-    from dlip.publish.site.build import generate_pages
     from dlip.publish.site.config import (
         JUPYTER_IGNORE,
         MARKDOWN_EXTENSIONS,
@@ -43,13 +41,13 @@ def on_config(config):
         complete,
     )
     from dlip.publish.site.docs import read_nav
+    from dlip.publish.site.incremental import regenerate
 
     project = project_for(config.config_file_path)
     if os.environ.get(READY_ENV) != "1":
-        inventory = discover(project)
-        milestones = inventory.milestones
-        site = generate_pages(project, inventory)
-        for problem in site.problems:
+        # Under `dlip serve` a save that only edited posts regenerates only their pages.
+        problems, milestones, _ = regenerate(project)
+        for problem in problems:
             log.warning("%s", problem)
     else:
         milestones, _ = discover_milestones(project)

@@ -1,0 +1,105 @@
+"""Edit-to-preview for `dlip serve`: a save that only edits posts regenerates only their pages.
+
+`dlip serve` asks MkDocs for dirty rebuilds (only pages whose Markdown changed are
+rendered again), and the hook asks `regenerate` for the pages on each rebuild. The first
+call in a process generates everything and remembers the site map it made, with the
+modification time of every file of the repo. Later calls compare those times: when the
+only files that changed are published posts and their title, date, tags, slug, summary
+and milestone are as they were, just those posts' pages are made again from the remembered
+site map and written; anything else (a new post, a README, a milestone, a rename) means a
+full generation. What an edited post changes elsewhere (its excerpt on the blog index, the
+feed, the search index) is right again on the next full build.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from dlip import atomic
+from dlip.publish.model import Milestone, Problem
+from dlip.publish.pages.generate import Site, regenerate_posts
+from dlip.publish.project import Project
+
+# Folders never read as sources at any depth (hidden ones are skipped too), and at the top
+# level the build output, which changes on every generation (posts kept under docs/ aside).
+SKIPPED_DIRS = frozenset({"venv", "node_modules", "__pycache__"})
+SKIPPED_TOP = frozenset({"build"})
+
+
+@dataclass
+class _State:
+    site: Site
+    milestones: list[Milestone]
+    mtimes: dict[str, int]
+
+
+_STATE: dict[Path, _State] = {}  # per repo root, for the life of the `dlip serve` process
+
+
+def regenerate(project: Project) -> tuple[list[Problem], list[Milestone], int | None]:
+    """(problems, milestones, pages rewritten: None after a full generation)."""
+    from dlip.publish.discover.inventory import discover
+    from dlip.publish.site.build import generate_pages
+
+    now = snapshot(project)
+    state = _STATE.get(project.root)
+    if state is not None:
+        changed = [rel for rel, mtime in now.items() if state.mtimes.get(rel) != mtime]
+        gone = state.mtimes.keys() - now.keys()
+        if not gone:
+            pages = (regenerate_posts(state.site, [project.root / rel for rel in changed])
+                     if changed else {})
+            if pages is not None:
+                written = _write(project, pages)
+                state.site.pages.update(pages)
+                state.mtimes = now
+                return [], state.milestones, written
+    inventory = discover(project)
+    site = generate_pages(project, inventory)
+    _STATE[project.root] = _State(site, inventory.milestones, now)
+    return site.problems, inventory.milestones, None
+
+
+def snapshot(project: Project) -> dict[str, int]:
+    """Modification time (ns) of every file of the repo outside build output and tooling."""
+    from dlip.publish.discover.post_folders import post_folders
+
+    root = str(project.root)
+    top = SKIPPED_TOP | {project.docs_dir.name, project.site_dir.name}
+    times: dict[str, int] = {}
+    inside_docs = [str(f) for f in post_folders(project)
+                   if project.docs_dir in f.resolve().parents]
+    for folder, dirs, files in _walk([root, *inside_docs]):
+        dirs[:] = [d for d in dirs if d not in SKIPPED_DIRS and not d.startswith(".")
+                   and not (folder == root and d in top)]
+        rel_dir = os.path.relpath(folder, root)
+        for name in files:
+            try:
+                stat = os.stat(os.path.join(folder, name))
+            except OSError:
+                continue
+            rel = name if rel_dir == "." else f"{rel_dir}/{name}"
+            times[rel.replace(os.sep, "/")] = stat.st_mtime_ns
+    return times
+
+
+def _walk(roots: list[str]):
+    for root in roots:
+        yield from os.walk(root)
+
+
+def _write(project: Project, pages: dict[str, str]) -> int:
+    written = 0
+    for rel, text in pages.items():
+        target = project.docs_dir / rel
+        data = text.encode("utf-8")
+        try:
+            if target.read_bytes() == data:
+                continue
+        except OSError:
+            pass
+        atomic.write_bytes(target, data)
+        written += 1
+    return written
