@@ -29,6 +29,7 @@ from browser.test_site_browser import (
     _unavailable,
 )
 from repo_files import dlip
+from site_crawl import crawl
 
 from dlip.publish.discover.milestones import discover_milestones
 from dlip.publish.pages.results import labelled_metrics, read_metrics
@@ -172,3 +173,9 @@ def test_a_reader_reads_home_blog_a_post_and_every_milestone(browser, base_url: 
         visit.assert_clean()
     finally:
         context.close()
+
+
+def test_a_crawl_of_every_internal_link_finds_no_404_and_no_orphan(site: Path) -> None:
+    result = crawl(site)
+    assert result.pages > 0 and result.links > 0
+    assert not result.missing and not result.orphans, result.summary()
