@@ -32,7 +32,7 @@ def test_values_are_formatted_once_and_marked_live(tmp_path: Path) -> None:
             "{{ metric 0 solved }}.")
     out = glue.fill(text, tmp_path / "post.md", problems)
     assert problems == []
-    title = 'title="Live metric: acc = 0.912345678 from 000_xor, run 2024-05-06"'
+    title = 'title="Live metric: acc = 0.912346 from 000_xor, run 2024-05-06"'
     assert f'<span class="dlip-metric" {title}>0.9123</span>' in out
     assert ">100</span> seeds" in out and ">yes</span>." in out
     # a string metric is text, never markup

@@ -100,8 +100,9 @@ class Glue:
             return None, f"{name} is {raw!r}, not a number to show as a percentage"
         shown = format_percent(raw) if as_percent else format_metric(raw)
         source = f"{name} from {milestone.name}"
-        if isinstance(raw, float) and repr(raw) != shown:
-            source = f"{name} = {raw!r} from {milestone.name}"  # the digits the page rounds
+        rounded = f"{raw:.6g}" if isinstance(raw, float) else ""
+        if rounded and rounded != shown:  # more digits than the page shows, never float noise
+            source = f"{name} = {rounded} from {milestone.name}"
         if frozen.run_date:
             source += f", run {frozen.run_date}"
         title = html.escape(f"Live metric: {source}", quote=True)
