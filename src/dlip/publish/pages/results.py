@@ -122,15 +122,18 @@ class Labelled:
                     else f"{self.label}: {self.value}")
         return f"{sentence}, {self.better} is better" if self.better else sentence
 
-    def markdown(self) -> str:
-        """The sentence as Markdown, the value bold, the label never read as markup."""
+    def markdown(self, styled: bool = True) -> str:
+        """The sentence as Markdown, the value bold, the label never read as markup;
+        `styled=False` for places the site's CSS does not reach (the repo's README)."""
         value = f"**{md_text(self.value)}**"
         if "{value}" in self.label:
             sentence = value.join(md_text(part) for part in self.label.split("{value}"))
         else:
             sentence = f"{md_text(self.label)}: {value}"
-        if self.better:
+        if self.better and styled:
             sentence += f' <span class="dlip-better">({self.better} is better)</span>'
+        elif self.better:
+            sentence += f" ({self.better} is better)"
         return sentence
 
 

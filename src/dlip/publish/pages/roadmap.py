@@ -55,7 +55,7 @@ def roadmap_lines(project: Project, milestones: list[Milestone]) -> list[str]:
             metrics = read_metrics(m) if m.headline else {}
             labelled = [item for item in labelled_metrics(m, metrics) if item.name == m.headline]
             if labelled:
-                parts.append(labelled[0].markdown())
+                parts.append(labelled[0].markdown(styled=False))
             elif m.headline and m.headline in metrics:
                 value = md_text(format_metric(metrics[m.headline]))
                 parts.append(f"{md_text(m.headline)}: **{value}**")
