@@ -265,7 +265,7 @@ def report(results, val_bits, test_bits, metrics, args, final, ckpt, wall0, trai
         verdict = "below" if test_bits < xz else "NOT below"
         lines += ["", f"Test: the GPT codes the test text in {test_bits:.3f} bits per byte, "
                   f"{verdict} xz -9e ({xz:.3f}); best compressor {best:.3f}."]
-        print(lines[-1][2:])
+        print(lines[-1])
     best_ngram = metrics.get("best_ngram_test_bits_per_byte")
     if best_ngram is not None:
         ngram_tests = [metrics.get(f"ngram_order{n}_test_bits_per_byte") for n in range(1, 6)]

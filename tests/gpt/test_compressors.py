@@ -6,7 +6,12 @@ import random
 
 import pytest
 
-from dlip.gpt.compressors import COMPRESSORS, conditional_bits, conditional_bits_per_byte
+from dlip.gpt.compressors import (
+    COMPRESSORS,
+    conditional_bits,
+    conditional_bits_per_byte,
+    repeated_fraction,
+)
 
 
 def random_text(n: int, seed: int) -> bytes:
@@ -40,3 +45,13 @@ def test_unknown_name_and_empty_text_are_errors():
         conditional_bits_per_byte("lz4", b"a", b"b")
     with pytest.raises(ValueError, match="empty"):
         conditional_bits_per_byte("xz", b"a", b"")
+
+
+def test_repeated_fraction_counts_bytes_inside_earlier_spans():
+    before = random_text(500, 3)
+    fresh = random_text(100, 4)
+    assert repeated_fraction(before, fresh, span=16) == 0.0
+    # 40 bytes copied from `before`, then 60 fresh: exactly the 40 are covered.
+    assert repeated_fraction(before, before[100:140] + fresh[:60], span=16) == 0.4
+    # A repeat inside the text itself counts too (its second reading).
+    assert repeated_fraction(b"", fresh[:50] + fresh[:50], span=16) == 0.5

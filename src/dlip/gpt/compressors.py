@@ -72,3 +72,19 @@ def conditional_bits_per_byte(name: str, before: bytes, text: bytes) -> float:
     if name not in COMPRESSORS:
         raise KeyError(f"unknown compressor {name!r}; known: {', '.join(COMPRESSORS)}")
     return conditional_bits(COMPRESSORS[name], before, text) / len(text)
+
+
+def repeated_fraction(before: bytes, text: bytes, span: int = 32) -> float:
+    """Fraction of `text`'s bytes that lie inside some `span`-byte string which already
+    occurred earlier (in `before`, or earlier in `text`): the long repeats an LZ-style
+    compressor codes as a pointer back. It measures the text, not any model."""
+    if not text:
+        raise ValueError("the text to measure is empty")
+    seen = {before[i : i + span] for i in range(len(before) - span + 1)}
+    covered = bytearray(len(text))
+    for i in range(len(text) - span + 1):
+        window = text[i : i + span]
+        if window in seen:
+            covered[i : i + span] = b"\x01" * span
+        seen.add(window)
+    return sum(covered) / len(text)

@@ -17,8 +17,10 @@ text version of milestone 005's search of history for similar situations.
 Search is exact within an inverted index keyed by the current token: a query is compared
 with the stored positions that held the same token, not with all of them (the role
 FAISS's IVF lists play in the paper, with the token as the list). Two states after
-different tokens are rarely neighbours anyway, and it makes the search about fifty times
-cheaper, which is what lets it run on two CPU cores. A query whose token was never seen
+different tokens are rarely neighbours anyway, and it computes about 150 times fewer
+distances (the validation text of milestone 003 against its training text: 2.0 billion
+query-key pairs in all, 14 million within the same token), which is what lets it run in
+seconds on two CPU cores. A query whose token was never seen
 has no neighbours; the model's prediction then stands alone.
 
 The cache only ever holds what was added to it, and `dlip.gpt.prequential` adds a
