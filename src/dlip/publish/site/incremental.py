@@ -33,6 +33,7 @@ class _State:
     site: Site
     milestones: list[Milestone]
     mtimes: dict[str, int]
+    inside_docs: list[str]  # the author's posts folders under docs/, found once
 
 
 _STATE: dict[Path, _State] = {}  # per repo root, for the life of the `dlip serve` process
@@ -43,8 +44,9 @@ def regenerate(project: Project) -> tuple[list[Problem], list[Milestone], int | 
     from dlip.publish.discover.inventory import discover
     from dlip.publish.site.build import generate_pages
 
-    now = snapshot(project)
     state = _STATE.get(project.root)
+    inside_docs = state.inside_docs if state is not None else _posts_in_docs(project)
+    now = snapshot(project, inside_docs)
     if state is not None:
         changed = [rel for rel, mtime in now.items() if state.mtimes.get(rel) != mtime]
         gone = state.mtimes.keys() - now.keys()
@@ -58,19 +60,18 @@ def regenerate(project: Project) -> tuple[list[Problem], list[Milestone], int | 
                 return [], state.milestones, written
     inventory = discover(project)
     site = generate_pages(project, inventory)
-    _STATE[project.root] = _State(site, inventory.milestones, now)
+    _STATE[project.root] = _State(site, inventory.milestones, now, inside_docs)
     return site.problems, inventory.milestones, None
 
 
-def snapshot(project: Project) -> dict[str, int]:
-    """Modification time (ns) of every file of the repo outside build output and tooling."""
-    from dlip.publish.discover.post_folders import post_folders
-
+def snapshot(project: Project, inside_docs: list[str] | None = None) -> dict[str, int]:
+    """Modification time (ns) of every file of the repo outside build output and tooling;
+    of docs/ only the author's posts folders (`inside_docs`, found here when not given)."""
     root = str(project.root)
     top = SKIPPED_TOP | {project.docs_dir.name, project.site_dir.name}
     times: dict[str, int] = {}
-    inside_docs = [str(f) for f in post_folders(project)
-                   if project.docs_dir in f.resolve().parents]
+    if inside_docs is None:
+        inside_docs = _posts_in_docs(project)
     for folder, dirs, files in _walk([root, *inside_docs]):
         dirs[:] = [d for d in dirs if d not in SKIPPED_DIRS and not d.startswith(".")
                    and not (folder == root and d in top)]
@@ -83,6 +84,12 @@ def snapshot(project: Project) -> dict[str, int]:
             rel = name if rel_dir == "." else f"{rel_dir}/{name}"
             times[rel.replace(os.sep, "/")] = stat.st_mtime_ns
     return times
+
+
+def _posts_in_docs(project: Project) -> list[str]:
+    from dlip.publish.discover.post_folders import post_folders
+
+    return [str(f) for f in post_folders(project) if project.docs_dir in f.resolve().parents]
 
 
 def _walk(roots: list[str]):
