@@ -14,7 +14,7 @@ PUBLISH = SRC / "dlip" / "publish"
 # Lower number = lower ground; a module may import its own stage or any stage below it.
 RANKS = {"shared": 0, "discover": 1, "run": 2, "pages": 3, "site": 4, "commands": 5}
 # Packages whose file writes all go through dlip.atomic.
-WRITERS = ("publish", "market", "gpt")
+WRITERS = ("publish", "market", "gpt", "patterns")
 FORBIDDEN = ("torch", "dlip.market", "dlip.gpt", "dlip.patterns", "numpy", "pandas")
 
 

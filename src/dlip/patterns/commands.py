@@ -170,9 +170,7 @@ def _cmd_search(args: argparse.Namespace) -> int:
 
 
 def _cmd_predict(args: argparse.Namespace) -> int:
-    import os
-    import tempfile
-
+    from dlip import atomic
     from dlip.market.errors import MarketDataError
     from dlip.patterns.model import ModelError, PatternModel
     from dlip.patterns.targets import check_predictions
@@ -188,14 +186,7 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     if frame.empty:
         return _fail(f"{args.dataset}: no bars in the {args.split} split")
     check_predictions(frame)
-    fd, tmp = tempfile.mkstemp(prefix=f".{args.out.name}.", dir=args.out.parent)
-    os.close(fd)
-    try:
-        frame.to_parquet(tmp, index=False)
-        os.replace(tmp, args.out)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    atomic.write_with(args.out, lambda tmp: frame.to_parquet(tmp, index=False))
     print(f"wrote {args.out}: {len(frame):,} {args.split} bars, {args.variant} model")
     return 0
 

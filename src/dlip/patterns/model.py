@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from dlip import atomic
 from dlip.patterns import targets as T
 from dlip.patterns.analogs import AnalogDatabase, analog_probs, latest_used
 from dlip.patterns.calibrate import Blend
@@ -286,14 +287,7 @@ def fit(dataset, *, seed: int = 0, settings: FitSettings | None = None,
 def write_verdict(folder: Path, verdicts: dict[str, str]) -> None:
     """Record, in the model folder, what held-out evaluation concluded per target
     (e.g. {"direction": "no edge ...", "range": "edge ..."}); `search` prints it."""
-    import os
-    import tempfile
-
-    folder = Path(folder)
-    fd, tmp = tempfile.mkstemp(prefix=".verdict.", dir=folder)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(json.dumps(verdicts, indent=1) + "\n")
-    os.replace(tmp, folder / VERDICT_FILE)
+    atomic.write_text(Path(folder) / VERDICT_FILE, json.dumps(verdicts, indent=1) + "\n")
 
 
 def read_verdict(folder: Path) -> dict[str, str]:
