@@ -10,24 +10,13 @@ to build/screenshots/ (gitignored; DLIP_BROWSER_SCREENSHOTS moves them) for a re
 
 from __future__ import annotations
 
-import functools
 import os
 import re
-import threading
 from collections.abc import Iterator
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from browser.test_site_browser import (
-    CHROMIUM_ARGS,
-    TIMEOUT_MS,
-    Visit,
-    _chromium,
-    _QuietHandler,
-    _same_origin,
-    _unavailable,
-)
+from headless_browser import TIMEOUT_MS, Visit, launch, serve, watch
 from repo_files import dlip
 from site_crawl import crawl
 
@@ -59,47 +48,19 @@ def site() -> Path:
 
 @pytest.fixture(scope="module")
 def base_url(site: Path) -> Iterator[str]:
-    handler = functools.partial(_QuietHandler, directory=str(site))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+    yield from serve(site)
 
 
 @pytest.fixture(scope="module")
 def browser():
-    executable = _chromium()
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _unavailable("the `playwright` package is not installed (test extra)")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
+    yield from launch()
 
 
 def _open(browser, base_url: str, width: int) -> tuple[Visit, object]:
     origin = base_url.rstrip("/")
     context = browser.new_context(viewport={"width": width, "height": 900})
     context.set_default_timeout(TIMEOUT_MS)
-    page = context.new_page()
-    seen = Visit(page, origin)
-    context.route("**/*", lambda route: (
-        route.continue_() if _same_origin(route.request.url, origin) else route.abort()))
-    context.on("request", lambda request: seen.requests.append(request.url))
-    context.on("response", lambda response: (
-        response.status >= 400 and seen.errors.append(f"HTTP {response.status}: {response.url}")))
-    page.on("console", lambda msg: msg.type == "error" and seen.errors.append(msg.text))
-    page.on("pageerror", lambda exc: seen.errors.append(f"uncaught: {exc}"))
-    return seen, context
+    return watch(context, origin), context
 
 
 def _shoot(visit: Visit, name: str, width: int) -> None:

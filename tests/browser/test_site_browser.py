@@ -12,52 +12,19 @@ the reason. Set DLIP_BROWSER_SCREENSHOTS=<folder> to keep a screenshot of every 
 
 from __future__ import annotations
 
-import functools
-import os
-import shutil
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
+from headless_browser import TIMEOUT_MS, Visit, chromium, launch, serve, watch
 from repo_files import dlip
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 SEARCH_WORD = "heteroscedastic"  # appears in one post only
 POST_TITLE = "Volatility clusters"
 MILESTONE_TITLE = "A figure and some hostile output"
 HOSTILE = "<script>alert(1)</script>"
-TIMEOUT_MS = 30_000
-
-
-def _unavailable(reason: str) -> None:
-    """Fail under CI, where a browser is part of the job; skip, saying why, elsewhere."""
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"CI=true but {reason}; the browser test must run on CI", pytrace=False)
-    pytest.skip(reason)
-
-
-def _chromium() -> str:
-    # Debian's chromium here; GitHub's Ubuntu runners ship Google Chrome instead.
-    names = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
-    path = next((found for name in names if (found := shutil.which(name))), None)
-    if path is None:
-        _unavailable("no `chromium` on PATH (Debian package `chromium`; `make test` installs it)")
-    return path
 
 
 # --- the throwaway repo -------------------------------------------------------------------
@@ -145,11 +112,6 @@ def _build(repo: Path) -> Path:
 # --- serving and browsing -----------------------------------------------------------------
 
 
-class _QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
-        pass
-
-
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return _build(_make_repo(tmp_path_factory.mktemp("repo")))
@@ -157,72 +119,12 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def base_url(site: Path) -> Iterator[str]:
-    handler = functools.partial(_QuietHandler, directory=str(site))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+    yield from serve(site)
 
 
 @pytest.fixture(scope="module")
 def browser():
-    executable = _chromium()
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _unavailable("the `playwright` package is not installed (test extra)")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
-
-
-@dataclass
-class Visit:
-    """One browser tab and everything it saw: requests, console errors, dialogs."""
-
-    page: object
-    origin: str
-    requests: list[str] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-    dialogs: list[str] = field(default_factory=list)
-
-    def goto(self, url: str) -> None:
-        response = self.page.goto(url, wait_until="networkidle")
-        assert response is not None and response.ok, f"{url}: HTTP {response and response.status}"
-
-    def shoot(self, name: str) -> None:
-        folder = os.environ.get("DLIP_BROWSER_SCREENSHOTS")
-        if folder:
-            Path(folder).mkdir(parents=True, exist_ok=True)
-            self.page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
-
-    def assert_links_resolve(self) -> None:
-        """Every link in the page's content that stays on the site answers 200."""
-        hrefs = self.page.eval_on_selector_all("article a[href]", "links => links.map(a => a.href)")
-        targets = {h.split("#")[0] for h in hrefs if _same_origin(h, self.origin)}
-        broken = [t for t in sorted(targets) if self.page.request.get(t).status != 200]
-        assert broken == [], f"broken links on {self.page.url}: {broken}"
-
-    def assert_clean(self) -> None:
-        strangers = [u for u in self.requests if not _same_origin(u, self.origin)]
-        assert strangers == [], f"requests left {self.origin}: {strangers}"
-        assert self.errors == [], f"console errors: {self.errors}"
-        assert self.dialogs == [], f"dialogs opened: {self.dialogs}"
-
-
-def _same_origin(url: str, origin: str) -> bool:
-    parts = urlsplit(url)
-    if parts.scheme in {"data", "blob", "about"}:
-        return True
-    return f"{parts.scheme}://{parts.netloc}" == origin
+    yield from launch()
 
 
 @pytest.fixture
@@ -230,24 +132,8 @@ def visit(browser, base_url: str) -> Iterator[Visit]:
     origin = base_url.rstrip("/")
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     context.set_default_timeout(TIMEOUT_MS)
-    page = context.new_page()
-    seen = Visit(page, origin)
-    # Record every request (workers included); never let one reach another host.
-    context.route(
-        "**/*",
-        lambda route: (
-            route.continue_() if _same_origin(route.request.url, origin) else route.abort()
-        ),
-    )
-    context.on("request", lambda request: seen.requests.append(request.url))
-    context.on(
-        "response",
-        lambda response: (
-            response.status >= 400 and seen.errors.append(f"HTTP {response.status}: {response.url}")
-        ),
-    )
-    page.on("console", lambda msg: msg.type == "error" and seen.errors.append(msg.text))
-    page.on("pageerror", lambda exc: seen.errors.append(f"uncaught: {exc}"))
+    seen = watch(context, origin)
+    page = seen.page
 
     def on_dialog(dialog) -> None:
         seen.dialogs.append(f"{dialog.type}: {dialog.message}")
@@ -345,4 +231,4 @@ def test_a_missing_browser_fails_on_ci_and_skips_elsewhere(
     monkeypatch.setenv("PATH", str(tmp_path))  # an empty folder: no chromium on it
     monkeypatch.setenv("CI", ci)
     with pytest.raises(outcome, match="chromium"):
-        _chromium()
+        chromium()

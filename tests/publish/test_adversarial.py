@@ -11,7 +11,6 @@ import errno
 import functools
 import html
 import json
-import os
 import platform
 import re
 import shutil
@@ -30,6 +29,7 @@ import nbformat
 import psutil
 import pytest
 import yaml
+from headless_browser import chromium, unavailable
 from repo_files import dlip, write
 
 from dlip.publish import sanitize
@@ -324,17 +324,12 @@ def test_check_fails_on_what_would_run_and_build_warns(tmp_path: Path) -> None:
 
 
 def _chromium_or_skip() -> str:
-    """Debian's chromium (or Chrome on CI); as in tests/browser, missing fails only on CI."""
-    found = next((p for name in ("chromium", "chromium-browser", "google-chrome",
-                                 "google-chrome-stable") if (p := shutil.which(name))), None)
+    """Chromium and Playwright, as the browser tests find them: missing fails only on CI."""
+    found = chromium()
     try:
         import playwright.sync_api  # noqa: F401
     except ImportError:
-        found = None
-    if found is None:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail("CI=true but no chromium or playwright", pytrace=False)
-        pytest.skip("no chromium on PATH or no playwright")
+        unavailable("the `playwright` package is not installed (test extra)")
     return found
 
 

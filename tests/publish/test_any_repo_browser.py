@@ -8,38 +8,19 @@ any other host: every request outside the origin is aborted and recorded.
 
 from __future__ import annotations
 
-import functools
-import os
-import shutil
-import threading
 from collections.abc import Iterator
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import nbformat
 import pytest
+from headless_browser import TIMEOUT_MS, launch, same_origin, serve
 from nbformat.v4 import new_markdown_cell, new_notebook
 from repo_files import dlip, write
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
 MATH = ("Inline $E = mc^2$ and $\\alpha_i$, then a block:\n\n$$\n"
         "\\frac{1}{n}\\sum_{i=1}^{n} x_i^2\n$$\n")
-
-
-def _unavailable(reason: str) -> None:
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"CI=true but {reason}; the browser test must run on CI", pytrace=False)
-    pytest.skip(reason)
-
-
-class _Quiet(SimpleHTTPRequestHandler):
-    def log_message(self, *args: object) -> None:
-        pass
 
 
 @pytest.fixture(scope="module")
@@ -58,33 +39,12 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def base_url(site: Path) -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(site)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+    yield from serve(site)
 
 
 @pytest.fixture(scope="module")
 def browser():
-    names = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
-    executable = next((found for name in names if (found := shutil.which(name))), None)
-    if executable is None:
-        _unavailable("no `chromium` on PATH (Debian package `chromium`; `make test` installs it)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _unavailable("the `playwright` package is not installed (test extra)")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
+    yield from launch()
 
 
 @pytest.mark.parametrize(("url", "blocks"), [
@@ -96,13 +56,13 @@ def test_math_renders_with_no_request_leaving_the_origin(browser, base_url: str,
                                                          blocks: int) -> None:
     origin = base_url.rstrip("/")
     context = browser.new_context()
-    context.set_default_timeout(30_000)
+    context.set_default_timeout(TIMEOUT_MS)
     requests: list[str] = []
     strangers: list[str] = []
     errors: list[str] = []
 
     def route(r) -> None:
-        if _same_origin(r.request.url, origin):
+        if same_origin(r.request.url, origin):
             r.continue_()
         else:
             strangers.append(r.request.url)
@@ -131,10 +91,3 @@ def test_math_renders_with_no_request_leaving_the_origin(browser, base_url: str,
         assert errors == [], errors
     finally:
         context.close()
-
-
-def _same_origin(url: str, origin: str) -> bool:
-    parts = urlsplit(url)
-    if parts.scheme in {"data", "blob", "about"}:
-        return True
-    return f"{parts.scheme}://{parts.netloc}" == origin

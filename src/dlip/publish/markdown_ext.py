@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from markdown import Extension, Markdown
 from markdown.preprocessors import Preprocessor
 
-from dlip.publish.markdown import CODE_SPAN_RE, FENCE_RE
+from dlip.publish.markdown import CODE_SPAN_RE, FENCE_RE, markdown_lines
 
 CALLOUT_RE = re.compile(r"^(?P<indent> {0,3})>\s?\[!(?P<kind>[\w-]+)\](?P<fold>[+-]?)[ \t]*"
                         r"(?P<title>.*)$")
@@ -60,7 +60,7 @@ def drop_comments(text: str) -> str:
         return text
     out: list[str] = []
     inside = False
-    for line, is_code in _lines(text):
+    for line, is_code in markdown_lines(text):
         if is_code and not inside:
             out.append(line)
             continue
@@ -105,7 +105,7 @@ def _callouts(text: str) -> str:
     """`> [!tip]- Title` and its quoted lines into `??? tip "Title"` and indented lines."""
     if "[!" not in text:
         return text
-    lines = list(_lines(text))
+    lines = list(markdown_lines(text))
     out: list[str] = []
     i = 0
     while i < len(lines):
@@ -162,7 +162,7 @@ def _normalize_lists(text: str) -> str:
     stack: list[_Item] = []
     previous = "blank"  # what the last line was: blank, text, item, other
     fence_shift: int | None = None
-    for line, is_code in _lines(text):
+    for line, is_code in markdown_lines(text):
         body = line.rstrip("\n")
         newline = line[len(body):]
         if is_code:
@@ -245,22 +245,6 @@ def _closes(line: str) -> bool:
 
 def _indent(body: str) -> int:
     return len(body) - len(body.lstrip(" "))
-
-
-def _lines(text: str):
-    """(line, inside a fence) pairs; the fence lines themselves count as code."""
-    fence: str | None = None
-    for line in text.splitlines(keepends=True):
-        match = FENCE_RE.match(line)
-        if fence is not None:
-            if match and match.group(1)[0] == fence[0] and len(match.group(1)) >= len(fence):
-                fence = None
-            yield line, True
-        elif match:
-            fence = match.group(1)
-            yield line, True
-        else:
-            yield line, False
 
 
 # --- the extension -----------------------------------------------------------------------

@@ -277,18 +277,23 @@ def _name_title(match: re.Match[str] | None) -> str | None:
     return title
 
 
+def as_date(value: Any) -> date:
+    """A YAML date, datetime or text that starts 2024-01-05 as a date; ValueError otherwise."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value).strip()[:10])
+
+
 def _front_matter_date(path: Path, value: Any, problems: list[Problem]) -> date | None:
     """`date: 2024-01-05` (or Material's `date: {created: 2024-01-05}`) as a date."""
     if isinstance(value, dict):
         value = value.get("created")
     if value is None:
         return None
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
     try:
-        return date.fromisoformat(str(value).strip()[:10])
+        return as_date(value)
     except ValueError:
         problems.append(Problem(path, f"date: must look like 2024-01-05, not {value!r}"))
         return None

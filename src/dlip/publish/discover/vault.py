@@ -25,7 +25,7 @@ import json
 import re
 import sys
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote
@@ -35,6 +35,7 @@ import yaml
 from dlip import atomic
 from dlip.publish.discover.posts import (
     DATED_TITLE_RE,
+    as_date,
     post_filename,
     safe_title,
     split_front_matter,
@@ -189,12 +190,8 @@ def _note_date(path: Path, name_match: re.Match[str] | None, meta: dict[str, Any
         plan.errors.append(f"{path}: no date; name the note 'YYYY-MM-DD Title.md' or add "
                            "'date: YYYY-MM-DD' to its front matter")
         return None
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
     try:
-        return date.fromisoformat(str(value).strip()[:10])
+        return as_date(value)
     except ValueError:
         plan.errors.append(f"{path}: impossible date {value!r}; use YYYY-MM-DD")
         return None
