@@ -27,6 +27,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import torch  # noqa: E402
 from results_io import CHECKPOINT_DIR, results_dir, update_metrics  # noqa: E402
 
+from dlip.figures import use_house_style  # noqa: E402
 from dlip.gpt.attention import causal_mask  # noqa: E402
 from dlip.gpt.checkpoint import load_checkpoint  # noqa: E402
 from dlip.gpt.config import preset  # noqa: E402
@@ -98,31 +99,47 @@ def induction_scores(weights: list[torch.Tensor], n: int) -> torch.Tensor:
 
 def plot_heads(weights: list[torch.Tensor], labels: list[str], trained: bool,
                scores: torch.Tensor) -> None:
-    """One heatmap per (layer, head): rows are query positions, columns key positions."""
+    """Sized for the page (house style): the strongest induction head large, as its second
+    reading against its first so every token label is legible, then every head's whole map
+    small, without labels, for the overall pattern."""
     layers, heads = len(weights), weights[0].shape[1]
-    fig, axes = plt.subplots(layers, heads, figsize=(3.2 * heads, 3.2 * layers), squeeze=False)
-    ticks = range(len(labels))
+    n = len(labels) // 2
+    best_l, best_h = divmod(int(scores.argmax()), heads)
+    fig = plt.figure(figsize=(6.9, 12.0))
+    top, bottom = fig.subfigures(2, 1, height_ratios=[1.2, 1])
+    ax = top.subplots()
+    block = weights[best_l][0, best_h, n:, :n].numpy()  # rows: 2nd reading, cols: 1st
+    im = ax.imshow(block, cmap="viridis", vmin=0)
+    ax.grid(False)
+    ax.set_xticks(range(n), labels[:n], rotation=90)
+    ax.set_yticks(range(n), labels[n:])
+    rows = range(1, n - 1)  # where an induction head would look: the token after the match
+    ax.plot([r + 1 for r in rows], list(rows), "s", ms=9, mfc="none", mec="white", mew=1)
+    ax.set_xlabel("key: first reading (white squares: the token after\nthe earlier "
+                  "occurrence, where an induction head looks)")
+    ax.set_ylabel("query: second reading")
+    top.colorbar(im, ax=ax, shrink=0.8, label="attention weight")
+    state = "trained" if trained else "UNTRAINED"
+    top.suptitle(f"Layer {best_l + 1}, head {best_h + 1} ({state} model), the strongest "
+                 f"induction head\n(score {float(scores[best_l, best_h]):.2f}): how the "
+                 "second reading looks back at the first", fontsize=12)
+    grid = bottom.subplots(layers, heads, squeeze=False)
     for li, layer in enumerate(weights):
         for hi in range(heads):
-            ax = axes[li][hi]
+            ax = grid[li][hi]
             ax.imshow(layer[0, hi].numpy(), cmap="viridis", vmin=0, vmax=1)
-            ax.set_xticks(ticks if li == layers - 1 else [])
-            ax.set_yticks(ticks if hi == 0 else [])
-            if li == layers - 1:
-                ax.set_xticklabels(labels, rotation=90, fontsize=5)
-            if hi == 0:
-                ax.set_yticklabels(labels, fontsize=5)
-                ax.set_ylabel(f"layer {li + 1}", fontsize=9)
+            ax.grid(False)
+            ax.axhline(n - 0.5, color="white", lw=0.6)
+            ax.axvline(n - 0.5, color="white", lw=0.6)
+            ax.set_xticks([])
+            ax.set_yticks([])
             score = float(scores[li, hi])
-            ax.set_title(f"head {hi + 1}: induction {score:.2f}", fontsize=8,
-                         fontweight="bold" if score >= 0.3 else "normal")
-    state = "trained" if trained else "UNTRAINED"
-    fig.suptitle(f"Attention weights of each head ({state} model), the sentence read twice: "
-                 "row = token asking, column = earlier token it reads.\nAn induction head "
-                 "draws a diagonal in the lower left: each token of the second reading looks "
-                 "at what followed it the first time.", fontsize=10)
-    fig.tight_layout()
-    fig.savefig(results_dir() / "attention_heads.png", dpi=110)
+            ax.set_title(f"L{li + 1} H{hi + 1}: {score:.2f}", fontsize=10,
+                         fontweight="bold" if (li, hi) == (best_l, best_h) else "normal")
+    bottom.suptitle("Every head over the sentence read twice (white lines: where the second "
+                    "reading starts)\nrow = token asking, column = earlier token it reads; "
+                    "title = induction score", fontsize=11)
+    fig.savefig(results_dir() / "attention_heads.png")
     plt.close(fig)
 
 
@@ -131,6 +148,7 @@ def main() -> None:
     parser.add_argument("--sentence", default=SENTENCE)
     args = parser.parse_args()
     torch.set_num_threads(2)
+    use_house_style()
 
     model, tokenizer, trained = load_model()
     model.eval()

@@ -47,6 +47,7 @@ from results_io import (  # noqa: E402
     write_text,
 )
 
+from dlip.figures import use_house_style  # noqa: E402
 from dlip.gpt.checkpoint import CheckpointError, load_checkpoint  # noqa: E402
 from dlip.gpt.compressors import SETTINGS  # noqa: E402
 from dlip.gpt.knn import KNNCache  # noqa: E402
@@ -114,7 +115,7 @@ def plot_curves(history: list[dict], train_bpt: float, val_bytes: int, metrics: 
     tokens = [row["tokens_seen"] / 1e6 for row in history]
     train_bits = [row["train_loss"] / math.log(2) / train_bpt for row in history]
     val_bits = [row["val_nats_total"] / math.log(2) / val_bytes for row in history]
-    fig, ax = plt.subplots(figsize=(7.5, 4.6))
+    fig, ax = plt.subplots(figsize=(6.9, 6.2))  # house width; room for the legend below
     ax.plot(tokens, train_bits, "o-", ms=3, label="GPT, training batches (mean since last eval)")
     ax.plot(tokens, val_bits, "o-", ms=3, label="GPT, validation text")
     ax.plot(tokens[-1:], [final_val], "*", ms=12, color="C3",
@@ -134,16 +135,15 @@ def plot_curves(history: list[dict], train_bpt: float, val_bytes: int, metrics: 
     ax.set_ylabel("bits per byte (lower is better)")
     ax.set_title("Learning curves against n-grams and compressors")
     ax.set_ylim(min(train_bits + [final_val]) * 0.9, 3.5)
-    ax.legend(fontsize=7, ncol=2)
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(results_dir() / "learning_curves.png", dpi=120)
+    fig.legend(loc="outside lower center", ncol=2, fontsize=10)
+    fig.savefig(results_dir() / "learning_curves.png")
     plt.close(fig)
 
 
 def main() -> None:
     args = parse_args()
     torch.set_num_threads(args.threads)
+    use_house_style()
     wall0 = time.perf_counter()
     try:
         ckpt = load_checkpoint(CHECKPOINT_DIR / "model.safetensors")

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 from results_io import results_dir, update_metrics
 
+from dlip.figures import use_house_style
 from dlip.market.baselines import evaluate, markdown_table, planted_recovery
 from dlip.market.dataset import build
 from dlip.market.synthetic import SyntheticMarket
@@ -25,8 +26,9 @@ PLANTED_SYMBOL = "SYNTH_PLANTED"
 def _figure(ev, path: Path) -> None:
     import matplotlib.pyplot as plt
 
+    use_house_style()
     s = ev.scores[(ev.scores.step == "test")]
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.2))
+    fig, axes = plt.subplots(2, 1, figsize=(6.9, 8.4))  # stacked: house width, two panels
     for ax, target in zip(axes, ("direction", "range"), strict=True):
         d = s[s.target == target].pivot(index="symbol", columns="model", values="logloss")
         d = d.loc[list(dict.fromkeys(s[s.target == target]["symbol"]))]
@@ -35,12 +37,11 @@ def _figure(ev, path: Path) -> None:
         for i, model in enumerate(gain.columns):
             ax.bar(x + (i - 1.5) * 0.2, -gain[model], width=0.2, label=model)
         ax.axhline(0, color="#333", lw=0.8)
-        ax.set_xticks(x, gain.index, rotation=30, fontsize=8)
+        ax.set_xticks(x, gain.index, rotation=30, ha="right")
         ax.set_title(f"next-bar {target}: log-loss below the coin flip (test)")
         ax.set_ylabel("nats per bar (higher is better)")
-    axes[0].legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    axes[0].legend()
+    fig.savefig(path)
     plt.close(fig)
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from results_io import results_dir, update_metrics
 
+from dlip.figures import use_house_style
 from dlip.market import plots
 from dlip.market.dataset import build
 
@@ -38,6 +39,7 @@ def main() -> None:
     t = real.table
     symbol, first, last = CHART
     window = t[(t["symbol"] == symbol) & (t["timestamp"] >= first) & (t["timestamp"] <= last)]
+    use_house_style()  # before plotting: what the plots leave unset follows the house
     plots.vocabulary_gallery(real.tokenizer, out / "vocabulary.png")
     plots.chart_with_tokens(window, out / "sp500_2008_tokens.png",
                             title=f"{symbol}, {first} to {last}: each bar's token below it")
