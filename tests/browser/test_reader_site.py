@@ -12,11 +12,10 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from headless_browser import TIMEOUT_MS, Visit, launch, serve, watch
+from headless_browser import TIMEOUT_MS, Visit, watch
 from repo_files import dlip
 from site_crawl import crawl
 
@@ -44,16 +43,6 @@ def site() -> Path:
     out = dlip("build", "--no-run", "--repo", str(ROOT), timeout=600)
     assert out.returncode == 0, f"dlip build failed:\n{out.stdout}\n{out.stderr}"
     return ROOT / "site"
-
-
-@pytest.fixture(scope="module")
-def base_url(site: Path) -> Iterator[str]:
-    yield from serve(site)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    yield from launch()
 
 
 def _open(browser, base_url: str, width: int) -> tuple[Visit, object]:

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from headless_browser import TIMEOUT_MS, Visit, chromium, launch, serve, watch
+from headless_browser import TIMEOUT_MS, Visit, chromium, watch
 from repo_files import dlip
 
 pytestmark = pytest.mark.browser
@@ -115,16 +115,6 @@ def _build(repo: Path) -> Path:
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return _build(_make_repo(tmp_path_factory.mktemp("repo")))
-
-
-@pytest.fixture(scope="module")
-def base_url(site: Path) -> Iterator[str]:
-    yield from serve(site)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    yield from launch()
 
 
 @pytest.fixture

@@ -8,12 +8,11 @@ any other host: every request outside the origin is aborted and recorded.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import nbformat
 import pytest
-from headless_browser import TIMEOUT_MS, launch, same_origin, serve
+from headless_browser import TIMEOUT_MS, same_origin
 from nbformat.v4 import new_markdown_cell, new_notebook
 from repo_files import dlip, write
 
@@ -35,16 +34,6 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     result = dlip("build", "--repo", str(root))
     assert result.returncode == 0, result.stderr
     return root / "site"
-
-
-@pytest.fixture(scope="module")
-def base_url(site: Path) -> Iterator[str]:
-    yield from serve(site)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    yield from launch()
 
 
 @pytest.mark.parametrize(("url", "blocks"), [

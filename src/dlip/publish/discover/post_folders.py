@@ -39,13 +39,17 @@ def post_folders(project: Project) -> list[Path]:
 
 def post_files(folder: Path) -> list[Path]:
     """The Markdown files of a posts folder and its subfolders (year folders), sorted."""
-    files = []
+    return sorted(_markdown_files(folder))
+
+
+def _markdown_files(folder: Path):
+    """The Markdown files below `folder`, lazily, so a caller that needs one stops early."""
     for current, dirs, names in os.walk(folder):
         dirs[:] = sorted(d for d in dirs if not d.startswith((".", "_")) and d not in SKIPPED
                          and not (Path(current) / d).is_symlink())
-        files += [Path(current) / n for n in names
-                  if n.lower().endswith(".md") and not n.startswith(".")]
-    return sorted(files)
+        for n in sorted(names):
+            if n.lower().endswith(".md") and not n.startswith("."):
+                yield Path(current) / n
 
 
 def looks_dated(path: Path) -> bool:
@@ -124,7 +128,7 @@ def author_order(project: Project, paths: Iterable[Path]) -> dict[Path, int]:
 
 
 def _post_like(folder: Path):
-    for path in post_files(folder):
+    for path in _markdown_files(folder):
         if looks_dated(path) or has_date_field(path):
             yield path
 
