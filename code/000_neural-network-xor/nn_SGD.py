@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from results_io import results_dir, write_metrics
+from results_io import results_dir, use_house_style, write_metrics
 
 XOR_INPUTS = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
 XOR_TARGETS = np.array([[0.0], [1.0], [1.0], [0.0]])
@@ -186,14 +186,15 @@ def train(
 
 
 def plot_loss_curve(log: TrainingLog, title: str, path: str) -> None:
+    """Cost above, worst error below, on one epoch axis (stacked: legible at 690 px)."""
     import matplotlib.pyplot as plt
 
+    use_house_style()
     epochs = np.arange(1, len(log.costs) + 1)
-    fig, (ax_cost, ax_err) = plt.subplots(1, 2, figsize=(10, 3.8))
+    fig, (ax_cost, ax_err) = plt.subplots(2, 1, figsize=(6.9, 6.4), sharex=True)
     ax_cost.plot(epochs, log.costs)
     ax_cost.set_yscale("log")
-    ax_cost.set_xlabel("epoch")
-    ax_cost.set_ylabel("cost on the 4 XOR inputs")
+    ax_cost.set_ylabel("cost on the 4 inputs")
     ax_cost.set_title("cost")
     ax_err.plot(epochs, log.max_errors)
     ax_err.axhline(SOLVED_TOLERANCE, color="gray", linestyle="--", label="solved below 0.1")
@@ -206,12 +207,12 @@ def plot_loss_curve(log: TrainingLog, title: str, path: str) -> None:
     ax_err.set_title("worst error over the 4 inputs")
     ax_err.legend(loc="upper right")
     fig.suptitle(title)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    fig.savefig(path)
     plt.close(fig)
 
 
-def plot_decision_surface(net: Network, title: str, path: str, ax=None) -> None:
+def plot_decision_surface(net: Network, title: str, path: str, ax=None,
+                          title_size: float | None = None) -> None:
     """The network's output over the unit square, with the four XOR points on top."""
     import matplotlib.pyplot as plt
 
@@ -220,18 +221,20 @@ def plot_decision_surface(net: Network, title: str, path: str, ax=None) -> None:
     out = net.predict(np.column_stack([gx.ravel(), gy.ravel()])).reshape(gx.shape)
     own_figure = ax is None
     if own_figure:
-        fig, ax = plt.subplots(figsize=(4.6, 4))
+        use_house_style()
+        fig, ax = plt.subplots(figsize=(6.9, 5.6))
     image = ax.contourf(gx, gy, out, levels=np.linspace(0, 1, 11), cmap="coolwarm", vmin=0, vmax=1)
     ax.contour(gx, gy, out, levels=[0.5], colors="black", linewidths=1)
     ax.scatter(XOR_INPUTS[:, 0], XOR_INPUTS[:, 1], c=XOR_TARGETS[:, 0], cmap="coolwarm",
                vmin=0, vmax=1, edgecolors="black", s=90, zorder=3, clip_on=False)
+    ax.set_aspect("equal")
+    ax.grid(False)
     ax.set_xlabel("x1")
     ax.set_ylabel("x2")
-    ax.set_title(title, fontsize=10)
+    ax.set_title(title, fontsize=title_size, pad=12)  # clear of the corner points
     if own_figure:
         fig.colorbar(image, ax=ax, label="network output")
-        fig.tight_layout()
-        fig.savefig(path, dpi=120)
+        fig.savefig(path)
         plt.close(fig)
 
 

@@ -25,7 +25,7 @@ from nn_SGD import (
     sigmoid_prime,
     train,
 )
-from results_io import results_dir, write_metrics
+from results_io import results_dir, use_house_style, write_metrics
 from tqdm import tqdm
 
 # (name used in metrics.json, layer sizes, cost). The quadratic row shows the learning
@@ -138,7 +138,8 @@ def symmetric_start(seed: int, epochs: int, lr: float, batch_size: int) -> tuple
 def plot_epochs_histogram(results: dict[str, list[Run]], epochs: int, path: str) -> None:
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(8, 4))
+    use_house_style()
+    fig, ax = plt.subplots(figsize=(6.9, 5.0))
     bins = np.linspace(0, epochs, 41)
     for (key, sizes, cost), color in zip(CONFIGS, ("tab:blue", "tab:orange", "tab:gray"),
                                          strict=True):
@@ -149,30 +150,32 @@ def plot_epochs_histogram(results: dict[str, list[Run]], epochs: int, path: str)
         ax.hist(solved, bins=bins, histtype="step", linewidth=2, color=color, label=label)
     ax.set_xlabel(f"epochs to solve (runs stopped at {epochs})")
     ax.set_ylabel("seeds")
-    ax.set_title("Epochs until every output is within 0.1 of its target, 100 seeds each")
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    seeds = max(len(runs) for runs in results.values())
+    ax.set_title(f"Epochs until every output is within 0.1 of its target\n"
+                 f"{seeds} seeds each")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18))
+    fig.savefig(path)
     plt.close(fig)
 
 
 def plot_stuck_evidence(runs: list[Run], path: str) -> None:
-    """Left: final cost of every 2-2-1 seed. Right: the cost curves of the failed seeds."""
+    """Top: final cost of every 2-2-1 seed. Bottom: the cost curves of the failed seeds."""
     import matplotlib.pyplot as plt
 
-    fig, (ax_hist, ax_curves) = plt.subplots(1, 2, figsize=(11, 4))
+    use_house_style()
+    fig, (ax_hist, ax_curves) = plt.subplots(2, 1, figsize=(6.9, 8.4))
     solved = [r.costs[-1] for r in runs if r.solved_at is not None]
     failed = [r.costs[-1] for r in runs if r.solved_at is None]
     bins = np.logspace(np.log10(min(solved + failed)) - 0.1, 0.1, 40)
     ax_hist.hist([solved, failed], bins=bins, stacked=True, color=["tab:blue", "tab:red"],
-                 label=[f"solved ({len(solved)})", f"not solved in the budget ({len(failed)})"])
+                 label=[f"solved ({len(solved)})", f"not solved ({len(failed)})"])
     ax_hist.axvline(HALF_SOLVED_COST, color="black", linestyle="--", label="ln(2)/2")
     ax_hist.axvline(THREE_SHARE_COST, color="black", linestyle=":", label="three share a code")
     ax_hist.set_xscale("log")
     ax_hist.set_xlabel("cost when the run stopped")
     ax_hist.set_ylabel("seeds")
     ax_hist.set_title("2-2-1: final cost of each seed")
-    ax_hist.legend(fontsize=8)
+    ax_hist.legend(loc="upper left", bbox_to_anchor=(0.22, 1.0))  # between the two groups
     for run in runs:
         if run.solved_at is None:
             ax_curves.plot(run.costs, color="tab:red", alpha=0.3, linewidth=1)
@@ -184,9 +187,8 @@ def plot_stuck_evidence(runs: list[Run], path: str) -> None:
     ax_curves.set_xlabel("epoch")
     ax_curves.set_ylabel("cost")
     ax_curves.set_title("2-2-1: cost curves of the seeds that got stuck")
-    ax_curves.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    ax_curves.legend(loc="upper right")
+    fig.savefig(path)
     plt.close(fig)
 
 
@@ -194,10 +196,11 @@ def plot_stuck_vs_solved(stuck: Run, solved: Run, path: str) -> None:
     """Output over the unit square, and where the four inputs land in hidden space."""
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(2, 2, figsize=(9, 8))
+    use_house_style()
+    fig, axes = plt.subplots(2, 2, figsize=(6.9, 7.0))
     for row, (run, word) in enumerate(((solved, "solved"), (stuck, "stuck"))):
-        plot_decision_surface(run.net, f"2-2-1 seed {run.seed} ({word}): output",
-                              path="", ax=axes[row, 0])
+        plot_decision_surface(run.net, f"seed {run.seed} ({word}): output",
+                              path="", ax=axes[row, 0], title_size=11)
         hidden = run.net.forward(XOR_INPUTS)[1][1]
         ax = axes[row, 1]
         ones = XOR_TARGETS[:, 0] == 1
@@ -209,15 +212,16 @@ def plot_stuck_vs_solved(stuck: Run, solved: Run, path: str) -> None:
         for group in hidden_code_groups(hidden):
             names = " and ".join(f"({x1:.0f},{x2:.0f})" for x1, x2 in XOR_INPUTS[group])
             ax.annotate(names, tuple(hidden[group[0]]), textcoords="offset points",
-                        xytext=(8, 8), fontsize=9)
-        ax.legend(loc="center", fontsize=8)
+                        xytext=(8, 8), fontsize=10)
+        ax.legend(loc="center", fontsize=10, frameon=True)
         ax.set_xlim(-0.1, 1.1)
         ax.set_ylim(-0.1, 1.1)
+        ax.set_aspect("equal")
         ax.set_xlabel("hidden unit 1")
         ax.set_ylabel("hidden unit 2")
-        ax.set_title(f"seed {run.seed}: the four inputs in hidden space", fontsize=10)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
+        ax.set_title(f"seed {run.seed}: inputs in hidden space", fontsize=11)
+    fig.suptitle("2-2-1 networks, solved (top) and stuck (bottom)")
+    fig.savefig(path)
     plt.close(fig)
 
 
