@@ -25,6 +25,7 @@ from dlip.publish.pages.feed import FEED_PATH, atom_feed
 from dlip.publish.pages.glue import Glue
 from dlip.publish.pages.links import LinkRewriter, SiteMap
 from dlip.publish.pages.math import math_assets
+from dlip.publish.pages.sources import Source, page_sources
 from dlip.publish.pages.style import CSS_PATH, DLIP_CSS
 from dlip.publish.project import Project
 from dlip.publish.run import freeze
@@ -41,6 +42,7 @@ class Site:
     # What `regenerate_posts` needs to redo one post's page without the rest of the site.
     context: PostContext | None = field(default=None, repr=False)
     notes: list[Path] = field(default_factory=list)  # the notes found, published or not
+    sources: dict[str, Source] = field(default_factory=dict)  # page -> its file in the repo
 
 
 def generate(
@@ -171,6 +173,7 @@ def generate(
                                         bool(posts)))
     _check_rejected(rejected, sitemap, glue, milestones, milestone_pages, problems,
                     link_severity)
+    site.sources = page_sources(sitemap)
     return site
 
 

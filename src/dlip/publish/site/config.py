@@ -185,7 +185,8 @@ def default_config(project: Project) -> dict[str, Any]:
             "name": "material",
             "font": False,  # no request to Google Fonts: the site stays on its own origin
             "features": ["navigation.sections", "navigation.indexes", "navigation.top",
-                         "content.code.copy", "search.highlight"],
+                         "content.code.copy", "search.highlight",
+                         "content.action.edit", "content.action.view"],
             "palette": [
                 {"media": "(prefers-color-scheme: light)", "scheme": "default",
                  "primary": "indigo", "toggle": {"icon": "material/weather-night",

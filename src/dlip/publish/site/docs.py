@@ -19,6 +19,7 @@ from dlip.publish.project import Project, is_inside
 
 NAV_FILE = "nav.json"  # in the work dir: the hook reads it to set MkDocs' nav
 MANIFEST_FILE = "generated.json"  # in the work dir: what the last run wrote
+SOURCES_FILE = "sources.json"  # in the work dir: each page's file in the repo (edit links)
 # Paths under a hand-written docs/ folder that belong to the generator (gitignored).
 # A hand-written docs/index.md is the author's home page: kept, with a warning.
 GENERATED_AREAS = ("blog/", "code/", "_generated/")
@@ -58,6 +59,8 @@ def write_site(project: Project, site: Site) -> tuple[int, int, int]:
     deleted = _delete_stale(docs, previous - set(kept))
     atomic.write_bytes(manifest_path, json.dumps(sorted(kept), indent=0).encode())
     atomic.write_bytes(project.work_dir / NAV_FILE, json.dumps(site.nav, indent=1).encode())
+    sources = {page: source.to_json() for page, source in site.sources.items()}
+    atomic.write_bytes(project.work_dir / SOURCES_FILE, json.dumps(sources, indent=0).encode())
     return written, copied, deleted
 
 
@@ -67,6 +70,16 @@ def read_nav(project: Project) -> list[Any] | None:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
+
+
+def read_generated(project: Project) -> tuple[set[str], dict[str, dict[str, Any]]]:
+    """What the last generation wrote, and each page's source in the repo (see SOURCES_FILE)."""
+    manifest = _read_manifest(project.work_dir / MANIFEST_FILE)
+    try:
+        sources = json.loads((project.work_dir / SOURCES_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        sources = {}
+    return manifest, sources if isinstance(sources, dict) else {}
 
 
 def _may_write(rel: str, target: Path, previous: set[str], owns_everything: bool,

@@ -99,7 +99,38 @@ def on_files(files, config):
                 found = files.get_file_from_path(rel)
                 if found is not None:
                     files.remove(found)
+    _EDIT_LINKS[config.config_file_path] = _edit_links(project, config)
     return files
+
+
+# Per config file: what on_page_context needs to give each page its edit and source links.
+_EDIT_LINKS: dict[str | None, tuple] = {}
+
+
+def _edit_links(project: Project, config) -> tuple:
+    from dlip.publish.site.config import read_user_config
+    from dlip.publish.site.docs import read_generated
+    from dlip.publish.site.edit_links import EditLinks
+
+    links = EditLinks.for_site(config.repo_url, project, read_user_config(project))
+    return (links, project, *read_generated(project))
+
+
+def on_page_context(context, page, config, nav):
+    """Point the page's edit and source buttons at the file the author edits."""
+    state = _EDIT_LINKS.get(config.config_file_path)
+    if state is None:
+        return context
+    links, project, generated, sources = state
+    src = page.file.src_uri
+    if links is None:
+        if src in generated or src in sources:
+            page.edit_url = None  # MkDocs' guess would name the generated copy, not the source
+        return context
+    found = links.for_page(src, page.file.abs_src_path, project, generated, sources)
+    page.edit_url = found.edit
+    page.dlip_source_url = found.view
+    return context
 
 
 def on_post_page(output: str, page, config) -> str:
