@@ -6,6 +6,8 @@ import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import pytest
+
 from dlip.publish.model import Milestone
 from dlip.publish.pages.home import Headline
 from dlip.publish.pages.roadmap_chart import CELL, MAX_COLUMNS, progress_svg
@@ -71,3 +73,15 @@ def test_no_milestones_is_still_a_picture() -> None:
     svg = progress_svg([])
     assert parse(svg).get("aria-label") == "Progress: 0 of 0 milestones done"
     assert not re.search(r"(?:width|height)=\"-", svg)
+
+
+@pytest.mark.parametrize(("value", "shown"), [
+    ("1.32 bits per byte", "1.32"),  # the unit is in the hover; the number fits whole
+    ("12,345,678 rows", "12.3M"),
+    ("98.3%", "98.3%"),
+    ("a label too long to fit", "a label…"),
+])
+def test_a_value_with_a_unit_keeps_its_number_under_the_square(value: str, shown: str) -> None:
+    from dlip.publish.pages.roadmap_chart import _short
+
+    assert _short(value) == shown

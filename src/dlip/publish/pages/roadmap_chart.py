@@ -112,9 +112,14 @@ def _legend_text(status: str | None) -> str:
 
 
 def _short(text: str) -> str:
-    """A value that fits under its square: 8,570,457 as 8.57M, long text cut."""
+    """A value that fits under its square: 8,570,457 as 8.57M, "1.32 bits per byte" as
+    1.32 (the unit is in the hover), other long text cut."""
     if len(text) <= VALUE_CHARS:
         return text
+    number_part, _, unit = text.partition(" ")
+    if unit and number_part.rstrip("%×x").replace(",", "").replace(".", "", 1).lstrip("-+") \
+            .isdigit():
+        return _short(number_part)
     try:
         number = float(text.replace(",", ""))
     except ValueError:
