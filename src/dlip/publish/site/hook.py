@@ -45,7 +45,8 @@ def on_config(config):
 
     project = project_for(config.config_file_path)
     if os.environ.get(READY_ENV) != "1":
-        # Under `dlip serve` a save that only edited posts regenerates only their pages.
+        # Under plain `mkdocs serve` a save that only edited posts regenerates only their
+        # pages (`dlip serve` generates them itself and renders just those pages).
         problems, milestones, _ = regenerate(project)
         for problem in problems:
             log.warning("%s", problem)

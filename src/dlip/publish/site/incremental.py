@@ -9,6 +9,9 @@ and milestone are as they were, just those posts' pages are made again from the 
 site map and written; anything else (a new post, a README, a milestone, a rename) means a
 full generation. What an edited post changes elsewhere (its excerpt on the blog index, the
 feed, the search index) is right again on the next full build.
+
+`update` says which pages it wrote, so `dlip serve` renders just those pages with the
+MkDocs state it keeps between saves (`dlip.publish.site.live`).
 """
 
 from __future__ import annotations
@@ -39,8 +42,24 @@ class _State:
 _STATE: dict[Path, _State] = {}  # per repo root, for the life of the `dlip serve` process
 
 
+@dataclass
+class Update:
+    """What one `update` did."""
+
+    problems: list[Problem]
+    milestones: list[Milestone]
+    written: list[str] | None  # docs-relative pages rewritten; None after a full generation
+
+
 def regenerate(project: Project) -> tuple[list[Problem], list[Milestone], int | None]:
     """(problems, milestones, pages rewritten: None after a full generation)."""
+    done = update(project)
+    return done.problems, done.milestones, None if done.written is None else len(done.written)
+
+
+def update(project: Project) -> Update:
+    """Regenerate what changed since the last call in this process (everything the first
+    time); the pages written are listed unless it was a full generation."""
     from dlip.publish.discover.inventory import discover
     from dlip.publish.site.build import generate_pages
 
@@ -57,11 +76,23 @@ def regenerate(project: Project) -> tuple[list[Problem], list[Milestone], int | 
                 written = _write(project, pages)
                 state.site.pages.update(pages)
                 state.mtimes = now
-                return [], state.milestones, written
+                return Update([], state.milestones, written)
     inventory = discover(project)
     site = generate_pages(project, inventory)
     _STATE[project.root] = _State(site, inventory.milestones, now, inside_docs)
-    return site.problems, inventory.milestones, None
+    return Update(site.problems, inventory.milestones, None)
+
+
+def generated(project: Project) -> set[str]:
+    """The docs-relative paths the last generation in this process made (empty before)."""
+    state = _STATE.get(project.root)
+    return set() if state is None else state.site.pages.keys() | state.site.copies.keys()
+
+
+def posts_in_docs(project: Project) -> list[str]:
+    """The author's posts folders under docs/, as found by this process's first generation."""
+    state = _STATE.get(project.root)
+    return state.inside_docs if state is not None else _posts_in_docs(project)
 
 
 def snapshot(project: Project, inside_docs: list[str] | None = None) -> dict[str, int]:
@@ -97,8 +128,8 @@ def _walk(roots: list[str]):
         yield from os.walk(root)
 
 
-def _write(project: Project, pages: dict[str, str]) -> int:
-    written = 0
+def _write(project: Project, pages: dict[str, str]) -> list[str]:
+    written = []
     for rel, text in pages.items():
         target = project.docs_dir / rel
         data = text.encode("utf-8")
@@ -108,5 +139,5 @@ def _write(project: Project, pages: dict[str, str]) -> int:
         except OSError:
             pass
         atomic.write_bytes(target, data)
-        written += 1
+        written.append(rel)
     return written
