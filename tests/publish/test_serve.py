@@ -14,6 +14,8 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -58,17 +60,26 @@ def repo(tmp_path: Path) -> Path:
     return root
 
 
-@pytest.mark.slow
-def test_a_saved_edit_is_served_and_the_next_build_has_it_everywhere(repo: Path,
-                                                                     tmp_path: Path) -> None:
+@contextmanager
+def _serving(repo: Path, log: Path) -> Iterator[tuple[str, subprocess.Popen]]:
+    """A real `dlip serve` of `repo` on a free port: (base URL, process); stopped after."""
     port = _free_port()
-    base = f"http://127.0.0.1:{port}/"
-    log = tmp_path / "serve.log"
     with log.open("w") as out:
         server = subprocess.Popen(
             [sys.executable, "-m", "dlip.cli", "serve", "--repo", str(repo),
              "--dev-addr", f"127.0.0.1:{port}"], stdout=out, stderr=subprocess.STDOUT)
     try:
+        yield f"http://127.0.0.1:{port}/", server
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+@pytest.mark.slow
+def test_a_saved_edit_is_served_and_the_next_build_has_it_everywhere(repo: Path,
+                                                                     tmp_path: Path) -> None:
+    log = tmp_path / "serve.log"
+    with _serving(repo, log) as (base, server):
         page = _wait_for(base + POST, "First words.", 120, server, log)
         epoch = int(re.search(r"livereload\((\d+), \d+\)", page).group(1))
 
@@ -90,9 +101,6 @@ def test_a_saved_edit_is_served_and_the_next_build_has_it_everywhere(repo: Path,
         write(repo / "daily-blog/2024-01-03 - Three.md", "# Three\n\nA third day.\n")
         _wait_for(base + "blog/2024/01/03/three/", "A third day.", 60, server, log)
         assert "full build" in log.read_text()
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
     built = dlip("build", "--no-run", "--repo", str(repo))
     assert built.returncode == 0, built.stderr
@@ -102,6 +110,25 @@ def test_a_saved_edit_is_served_and_the_next_build_has_it_everywhere(repo: Path,
     assert "edited while serving" in (site / "blog/index.html").read_text()
     assert "edited while serving" in (site / "search/search_index.json").read_text()
     assert "A third day." in (site / "blog/2024/01/03/three/index.html").read_text()
+
+
+@pytest.mark.slow
+def test_an_open_page_reloads_itself_after_a_save(repo: Path, tmp_path: Path, browser) -> None:
+    log = tmp_path / "serve.log"
+    with _serving(repo, log) as (base, server):
+        _wait_for(base + POST, "First words.", 120, server, log)
+        page = browser.new_page()
+        console: list[str] = []
+        page.on("console", lambda msg: console.append(msg.text))
+        page.goto(base + POST, wait_until="load")
+        page.wait_for_function("() => document.body.innerText.includes('First words.')")
+        post = repo / "daily-blog/2024-01-01 - One.md"
+        post.write_text("# One\n\nFirst words, seen in the open tab.\n", encoding="utf-8")
+        # Nobody navigates: the live-reload script reloads the tab once the page is rebuilt.
+        page.wait_for_function(
+            "() => document.body.innerText.includes('seen in the open tab')", timeout=30_000)
+        assert "Enabled live reload" in console
+        page.close()
 
 
 class _Site:
