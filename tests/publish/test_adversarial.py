@@ -553,7 +553,7 @@ def test_the_page_says_when_installed_versions_differ_without_making_results_sta
     assert freeze.staleness(project, milestone) is None
     page = results_markdown(project, milestone, "results")
     (row,) = [line for line in page.splitlines() if line.startswith("| Installed now |")]
-    assert f"nbformat 0.0.1 \\(now {metadata.version('nbformat')}\\)" in row  # escaped parens
+    assert f"nbformat 0.0.1 &#40;now {metadata.version('nbformat')}&#41;" in row
     assert "psutil" not in row
 
 

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import html
 import json
+import re
 import textwrap
 from pathlib import Path
 
 import markdown
+import pytest
 
 from dlip.publish.discover.milestones import discover_milestones
-from dlip.publish.markdown import md_text
+from dlip.publish.markdown import escape_md, md_text
 from dlip.publish.model import Milestone
 from dlip.publish.pages.results import format_metric, read_metrics, results_markdown
 from dlip.publish.project import Project
@@ -212,3 +215,19 @@ def test_a_metrics_entry_without_label_or_with_unknown_format_is_reported(tmp_pa
     assert any(r.startswith("metrics.b.format: 'furlongs'") for r in reasons), reasons
     assert any(r.startswith("metrics.c: needs a label") for r in reasons), reasons
     assert [s.name for s in milestone.metrics] == ["b"]
+
+
+@pytest.mark.parametrize("escape", [md_text, escape_md])
+def test_escaped_text_is_never_read_as_math_a_link_or_markup(escape) -> None:
+    """Escaping `(` as `\\(` once made "(70% planted)" an inline formula under arithmatex."""
+    from dlip.publish.site.config import MARKDOWN_EXTENSIONS
+
+    text = "recovered (70% planted) [see](x) \\[a\\] $5$ *not bold* <b>x</b> #1 it's"
+    extensions = [name for name in MARKDOWN_EXTENSIONS if name != "dlip.publish.sanitize"]
+    page = markdown.markdown(f"<p markdown='span'>{escape(text)}</p>\n\n{escape(text)}",
+                             extensions=extensions,
+                             extension_configs={k: v for k, v in MARKDOWN_EXTENSIONS.items()
+                                                if k in extensions and v})
+    assert "arithmatex" not in page and "<a " not in page and "<em>" not in page
+    shown = html.unescape(re.sub(r"<[^>]+>", "", page))
+    assert shown.count(text) == 2, shown

@@ -38,7 +38,11 @@ HTML_ATTR_RE = re.compile(r"(?P<lead><(?:img|a|source|video|audio|iframe)\b[^<>]
 # backtick (CommonMark); the lookarounds also keep a long run of backticks linear.
 CODE_SPAN_RE = re.compile(r"(?<!`)(`+)(?!`)(?:.+?)(?<!`)\1(?!`)")
 BLOCK_CODE_SPAN_RE = re.compile(r"(?<!`)(`+)(?!`)(?:[\s\S]+?)(?<!`)\1(?!`)")  # over a paragraph
-MD_SPECIAL_RE = re.compile(r"([\\`*_{}\[\]()#+!|])")  # what Python-Markdown unescapes
+MD_SPECIAL_RE = re.compile(r"([\\`*_{}#+!|])")  # backslash escapes Python-Markdown undoes
+# Brackets and parentheses become character references, not `\(`: math extensions read
+# `\(..\)`, `\[..\]` and `$..$` as formulas, so "(70% planted)" would render as math.
+_MD_ENTITIES = {"(": "&#40;", ")": "&#41;", "[": "&#91;", "]": "&#93;", "$": "&#36;"}
+_MD_ENTITY_RE = re.compile(r"[()\[\]$]")
 
 
 def markdown_lines(text: str) -> Iterator[tuple[str, bool]]:
@@ -71,11 +75,16 @@ def outside_code_spans(line: str, change: Callable[[str], str]) -> str:
 def escape_md(text: str) -> str:
     """Plain text (a title, a tag, a file name) that Markdown shows as written, never as markup
     or HTML: `<script>` in a file name stays text."""
-    flat = " ".join(text.split())
-    return MD_SPECIAL_RE.sub(r"\\\1", html.escape(flat, quote=False))
+    return _plain(" ".join(text.split()), quote=False)
 
 
 def md_text(text: str) -> str:
     """Plain text made safe inside Markdown (and a table cell): no markup, no HTML."""
-    # Markdown first, HTML second: escaping the '#' of `&#x27;` would break the entity.
-    return html.escape(MD_SPECIAL_RE.sub(r"\\\1", str(text)), quote=True).replace("\n", " ")
+    return _plain(str(text), quote=True).replace("\n", " ")
+
+
+def _plain(text: str, quote: bool) -> str:
+    """The one escaper of plain text for Markdown: backslashes first, then HTML (escaping
+    the '#' of `&#x27;` would break it), then the character references of _MD_ENTITIES."""
+    escaped = html.escape(MD_SPECIAL_RE.sub(r"\\\1", text), quote=quote)
+    return _MD_ENTITY_RE.sub(lambda m: _MD_ENTITIES[m[0]], escaped)
