@@ -161,11 +161,15 @@ def test_a_rebuild_renders_the_edited_post_alone_unless_a_hand_written_page_chan
     assert incremental.generated(project) >= {"blog/2024/01/01/one.md"}
 
     post.write_text("# One\n\nFirst words, edited.\n", encoding="utf-8")
-    assert rebuild(project, site, {str(post)}) == "rendered 1 page"
+    swap = write(post.parent / ".2024-01-01 - One.md.swp", b"vim")  # the editor's, beside it
+    assert rebuild(project, site, {str(post), str(swap)}) == "rendered 1 page"
     assert site.calls == [["blog/2024/01/01/one.md"]]
 
     about.write_text("# About\n\nMe, edited.\n", encoding="utf-8")  # MkDocs' own page
     assert rebuild(project, site, {str(about)}) == "full build"
+    # A folder named in mkdocs.yml's `watch:` outside the repo: only MkDocs knows it.
+    theme = write(tmp_path / "theme/main.html", "{{ page.content }}")
+    assert rebuild(project, site, {str(theme)}) == "full build"
     post.write_text("# One, renamed\n\nFirst words.\n", encoding="utf-8")  # other pages too
     assert rebuild(project, site, {str(post)}) == "full build"
-    assert site.calls[1:] == ["build", "build"]
+    assert site.calls[1:] == ["build", "build", "build"]

@@ -99,15 +99,16 @@ def snapshot(project: Project, inside_docs: list[str] | None = None) -> dict[str
     """Modification time (ns) of every file of the repo outside build output and tooling;
     of docs/ only the author's posts folders (`inside_docs`, found here when not given)."""
     root = str(project.root)
-    top = SKIPPED_TOP | {project.docs_dir.name, project.site_dir.name}
+    top = _skipped_top(project)
     times: dict[str, int] = {}
     if inside_docs is None:
         inside_docs = _posts_in_docs(project)
     for folder, dirs, files in _walk([root, *inside_docs]):
-        dirs[:] = [d for d in dirs if d not in SKIPPED_DIRS and not d.startswith(".")
-                   and not (folder == root and d in top)]
+        dirs[:] = [d for d in dirs if not _skipped_dir(d) and not (folder == root and d in top)]
         rel_dir = os.path.relpath(folder, root)
         for name in files:
+            if editor_scratch(name):
+                continue
             try:
                 stat = os.stat(os.path.join(folder, name))
             except OSError:
@@ -115,6 +116,40 @@ def snapshot(project: Project, inside_docs: list[str] | None = None) -> dict[str
             rel = name if rel_dir == "." else f"{rel_dir}/{name}"
             times[rel.replace(os.sep, "/")] = stat.st_mtime_ns
     return times
+
+
+def covers(project: Project, path: str) -> bool:
+    """Whether `snapshot` sees the file at `path`, so that `update` judges a change to it
+    (editors' scratch files count as seen: they never change the site)."""
+    path, root = os.path.abspath(path), os.path.abspath(project.root)
+    if editor_scratch(os.path.basename(path)):
+        return True
+    for folder in posts_in_docs(project):
+        folder = os.path.abspath(folder)
+        if path.startswith(folder + os.sep):
+            return not any(_skipped_dir(d) for d in
+                           os.path.relpath(path, folder).split(os.sep)[:-1])
+    if not path.startswith(root.rstrip(os.sep) + os.sep):
+        return False
+    dirs = os.path.relpath(path, root).split(os.sep)[:-1]
+    return not (dirs and dirs[0] in _skipped_top(project)) and \
+        not any(_skipped_dir(d) for d in dirs)
+
+
+def editor_scratch(name: str) -> bool:
+    """Swap, backup and lock files editors write beside the file being edited (vim's
+    `.post.md.swp` and `4913`, emacs' `#post.md#` and `.#post.md`, `post.md~`): a save
+    that touches them still only edits the post."""
+    return (name.startswith((".", "#")) or name.endswith(("~", ".swp", ".swo", ".swx"))
+            or name == "4913")
+
+
+def _skipped_dir(name: str) -> bool:
+    return name in SKIPPED_DIRS or name.startswith(".")
+
+
+def _skipped_top(project: Project) -> set[str]:
+    return SKIPPED_TOP | {project.docs_dir.name, project.site_dir.name}
 
 
 def _posts_in_docs(project: Project) -> list[str]:

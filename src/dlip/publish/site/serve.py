@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -41,9 +42,11 @@ def serve(project: Project, dev_addr: str = "127.0.0.1:8000") -> int:
     config_file = str(project.user_mkdocs_yml or site_config.write_default_config(project))
     site_dir = tempfile.mkdtemp(prefix="dlip-serve-")
     handler = _log_to_stderr(logging.INFO)
+    handler.addFilter(_not_dirty_warning)
     previous = os.environ.get(site_config.READY_ENV)
     # Pages are generated here before each build: the hook only sets the nav and the rest.
     os.environ[site_config.READY_ENV] = "1"
+    stop = _stop_on_sigterm()
     config = None
     try:
         _report(incremental.update(project))
@@ -53,19 +56,25 @@ def serve(project: Project, dev_addr: str = "127.0.0.1:8000") -> int:
         mount_path = urlsplit(config.site_url or "/").path  # a project page serves at /repo/
         site = LiveSite(lambda: load_config(config_file, site_dir=site_dir, dev_addr=dev_addr),
                         _serve_url(host, port, mount_path))
-        log.info("Building the site...")
+        log.info("Building the site (dirty builds: only changed pages are rendered "
+                 "again; `dlip build` makes the whole site)...")
         site.build(config)
         server = _server(project, site, config, site_dir, mount_path)
         try:
             server.serve()
-        except KeyboardInterrupt:
-            log.info("Shutting down...")
         finally:
             server.shutdown()
+    except KeyboardInterrupt:
+        log.info("Shutting down...")
     except MkDocsException as exc:
         print(f"error: {config_file}: {exc}", file=sys.stderr)
         return 1
+    except OSError as exc:  # the address is taken, or the site cannot be written
+        where = exc.filename or dev_addr
+        print(f"error: {where}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
     finally:
+        signal.signal(signal.SIGTERM, stop if stop is not None else signal.SIG_DFL)
         if config is not None:
             config.plugins.on_shutdown()
         shutil.rmtree(site_dir, ignore_errors=True)
@@ -82,15 +91,28 @@ def rebuild(project: Project, site: LiveSite, changed: set[str]) -> str:
     did: "rendered N pages" when only posts were edited, else "full build"."""
     done = incremental.update(project)
     _report(done)
-    docs = str(project.docs_dir)
-    authored = incremental.posts_in_docs(project)
-    # A hand-written page under the author's docs/ is MkDocs' to find: a full (dirty) build.
-    hand_written = any(_under(p, docs) and not any(_under(p, f) for f in authored)
-                       for p in changed)
-    if done.written is not None and not hand_written and site.render(done.written):
+    # A file `update` does not look at (a hand-written page under the author's docs/, a
+    # folder named in mkdocs.yml's `watch:`) is MkDocs' to find: a full (dirty) build.
+    unseen = any(not incremental.covers(project, path) for path in changed)
+    if done.written is not None and not unseen and site.render(done.written):
         return f"rendered {len(done.written)} page{'' if len(done.written) == 1 else 's'}"
     site.build()
     return "full build"
+
+
+def _not_dirty_warning(record: logging.LogRecord) -> bool:
+    """MkDocs warns on every dirty build that the navigation may be off; serve always
+    builds dirty, and says so once."""
+    return not record.getMessage().startswith("A 'dirty' build is being performed")
+
+
+def _stop_on_sigterm():
+    """Ctrl-C and `kill` both stop the server cleanly (the temporary site folder is removed);
+    returns the handler to put back."""
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    return signal.signal(signal.SIGTERM, interrupt)
 
 
 def _report(done: incremental.Update) -> None:
@@ -149,11 +171,13 @@ def _server(project: Project, site: LiveSite, config, site_dir: str, mount_path:
     docs = str(project.docs_dir)
 
     def ignore(path: str) -> bool:
-        """Pages the generator writes into the author's docs/ (and its temporary files)."""
+        """Editors' swap files; pages the generator writes into the author's docs/."""
+        if incremental.editor_scratch(os.path.basename(path)):
+            return True
         if not _under(path, docs):
             return False
         rel = Path(os.path.relpath(os.path.abspath(path), os.path.abspath(docs))).as_posix()
-        return Path(path).name.startswith(".") or rel in incremental.generated(project)
+        return rel in incremental.generated(project)
 
     def builder() -> None:
         start = time.perf_counter()
