@@ -260,9 +260,14 @@ def test_folder_titles_keep_words_as_written_and_skip_generic_headings(grown) ->
 def test_a_note_and_a_notebook_of_one_name_get_two_pages(grown) -> None:
     root, output = grown
     note = page(root, "experiments/x")
-    notebook = page(root, "experiments/x-notebook")
+    notebook = page(root, "experiments/x.ipynb")  # the file's own name, as in the repo
     assert "The note about x." in note
     assert "jupyter-wrapper" in notebook and "X, the notebook" in notebook
+    # each page links the other
+    assert re.search(r'The notebook beside this note: <a href="\.\./x\.ipynb/">X, the '
+                     r"notebook</a>", note), note[-4000:]
+    assert re.search(r'The note beside this notebook: <a href="\.\./x/">X, the note</a>',
+                     notebook)
     # its relative image loads from the notebook page, one level deeper than the file
     src = re.search(r'<img[^>]+alt="a plot"[^>]*src="([^"]+)"|<img[^>]+src="([^"]+)"[^>]*'
                     r'alt="a plot"', notebook)
@@ -270,7 +275,10 @@ def test_a_note_and_a_notebook_of_one_name_get_two_pages(grown) -> None:
     assert (src.group(1) or src.group(2)) == "../img/plot.png"
     assert (root / "site/experiments/img/plot.png").is_file()
     assert "nowhere.md" in output and "experiments/x.ipynb" in output  # its links are checked
-    assert "output cut on the site" in notebook and "line 4999" not in notebook
+    # the long output: its head in view, the rest folded, closed, under it
+    head, _, rest = notebook.partition('<details class="dlip-output-more">')
+    assert "line 0" in head and "line 19" in head and "line 20" not in head
+    assert rest and "<summary>Show 4,980 more lines" in rest and "line 4999" in rest
     assert 'href="../"' in notebook  # back to its folder
 
 

@@ -1,4 +1,5 @@
-"""Math renders in a real browser, with KaTeX served by the site itself.
+"""Math renders in a real browser, with KaTeX served by the site itself; a long notebook
+output opens from its folded block; an embedded note shows in its box.
 
 A repo with a post, a note and a notebook that hold `$...$` and `$$...$$` is built with
 `dlip build`, served on 127.0.0.1 and opened in Chromium (Playwright). Each page must show
@@ -13,7 +14,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from headless_browser import TIMEOUT_MS, same_origin
-from nbformat.v4 import new_markdown_cell, new_notebook
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 from repo_files import dlip, write
 
 pytestmark = pytest.mark.browser
@@ -31,6 +32,13 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
           + MATH)
     nbformat.write(new_notebook(cells=[new_markdown_cell("# Notebook math\n\n" + MATH)]),
                    root / "notes" / "derivation.ipynb")
+    log = "".join(f"epoch {i} loss {1 / (i + 1):.4f}\n" for i in range(3000))
+    nbformat.write(new_notebook(cells=[
+        new_markdown_cell("# Training log"),
+        new_code_cell("train()", execution_count=1,
+                      outputs=[new_output("stream", name="stdout", text=log)]),
+    ]), root / "notes" / "training.ipynb")
+    write(root / "notes" / "summary.md", "# Summary\n\nWhat I learnt:\n\n![[loss]]\n")
     result = dlip("build", "--repo", str(root))
     assert result.returncode == 0, result.stderr
     return root / "site"
@@ -80,3 +88,36 @@ def test_math_renders_with_no_request_leaving_the_origin(browser, base_url: str,
         assert errors == [], errors
     finally:
         context.close()
+
+
+def test_a_long_output_opens_from_its_folded_block(browser, base_url: str) -> None:
+    page = browser.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    try:
+        page.goto(base_url + "notes/training/", wait_until="networkidle")
+        assert page.get_by_text("epoch 19 loss", exact=False).first.is_visible()
+        block = page.locator("details.dlip-output-more")
+        assert block.count() == 1 and block.get_attribute("open") is None
+        last = block.locator("pre")
+        assert not last.is_visible()  # folded: the rest of the log is not in view
+        block.locator("summary").click()
+        assert block.get_attribute("open") is not None and last.is_visible()
+        assert "epoch 2999 loss" in last.inner_text()
+    finally:
+        page.close()
+
+
+def test_an_embedded_note_shows_in_its_box_with_its_math(browser, base_url: str) -> None:
+    page = browser.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    try:
+        page.goto(base_url + "notes/summary/", wait_until="networkidle")
+        box = page.locator(".admonition.dlip-embed")
+        assert box.count() == 1 and box.is_visible()
+        title = box.locator(".admonition-title a")
+        assert title.inner_text() == "Loss" and title.get_attribute("href") == "../loss/"
+        page.wait_for_selector(".dlip-embed .katex", state="attached")
+        assert box.locator(".admonition.note").count() == 1  # the note's callout, inside
+        assert box.locator(".katex-error").count() == 0
+    finally:
+        page.close()

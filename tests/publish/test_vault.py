@@ -156,3 +156,25 @@ def test_end_to_end_import_then_check_passes(tmp_path: Path) -> None:
     checked = dlip("check", "--repo", str(repo))
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert "3 posts" in checked.stdout and "0 errors" in checked.stdout
+
+
+def test_an_embedded_note_is_imported_as_an_embed_and_shown_in_place(
+        tmp_path: Path) -> None:
+    """`![[note]]` of another imported note stays an embed, and the site shows that post."""
+    vault, repo = tmp_path / "vault", tmp_path / "repo"
+    write(vault / "Blog/2026-11-24 Softmax.md",
+          "# Softmax\n\nExponentiate.\n\n## Why\n\nProbabilities that sum to one.\n")
+    write(vault / "Blog/2026-11-25 Attention.md",
+          "# Attention\n\nRecall:\n\n![[2026-11-24 Softmax#Why]]\n\n![[Private idea]]\n")
+    write(vault / "Private idea.md", "Not published.\n")
+    write(repo / "README.md", "# Learning\n\nIn public.\n")
+    assert run(repo, vault, folder="Blog") == 0
+    text = (repo / "daily-blog/2026-11-25 - Attention.md").read_text(encoding="utf-8")
+    assert "![[2026-11-24 - Softmax#Why]]" in text
+    assert "![[Private" not in text and "Not published" not in text
+    result = dlip("build", "--repo", str(repo))
+    assert result.returncode == 0, result.stderr
+    html = (repo / "site/blog/2026/11/25/attention/index.html").read_text(encoding="utf-8")
+    assert 'class="admonition dlip-embed"' in html
+    assert "Probabilities that sum to one." in html and "Exponentiate." not in html
+    assert 'href="../../24/softmax/#why"' in html

@@ -10,7 +10,8 @@ rewrites the text into what Python-Markdown understands:
   indented at least to the item's text.
 - Obsidian callouts and GitHub alerts, `> [!note] Title` (`-` folded, `+` open), become
   admonitions (collapsible ones through `pymdownx.details`).
-- `%%comments%%` (inline or over several lines) are dropped.
+- `%%comments%%` (inline or over several lines) are dropped, and so are the block ids
+  (`A paragraph. ^a1b2`) that Obsidian hides and `![[note#^a1b2]]` embeds by.
 
 Highlights (`==x==`), task lists, bare URLs and math come from pymdownx extensions listed
 beside this one in `site.config`. Code (fenced blocks, inline spans) is never touched.
@@ -40,11 +41,13 @@ CALLOUT_KINDS = frozenset(
     .split()
 )
 COMMENT_MARK = "%%"
+# Obsidian's block id ends a line (`text ^a1b2`) or stands alone on one; never in math.
+BLOCK_ID_RE = re.compile(r"(?:^|[ \t]+)\^[A-Za-z0-9-]+[ \t]*$")
 
 
 def github_markdown(text: str) -> str:
     """The text with comments dropped, callouts as admonitions and lists as GitHub has them."""
-    return _normalize_lists(_callouts(drop_comments(text)))
+    return _normalize_lists(_callouts(drop_block_ids(drop_comments(text))))
 
 
 # --- comments ----------------------------------------------------------------------------
@@ -96,6 +99,26 @@ def _strip_comment_parts(line: str, inside: bool) -> tuple[str | None, bool]:
     if not kept.strip() and (body.strip() or was_inside):
         return None, inside
     return kept.rstrip() + newline, inside
+
+
+def drop_block_ids(text: str) -> str:
+    """`A paragraph. ^a1b2` without its block id, which Obsidian does not show either.
+
+    Lines of code and math (`$...$`, `$$` blocks, TeX's backslashes) keep their `^`.
+    """
+    if "^" not in text:
+        return text
+    out: list[str] = []
+    in_math = False
+    for line, is_code in markdown_lines(text):
+        if line.count("$$") % 2 == 1:
+            in_math = not in_math
+        body = line.rstrip("\r\n")
+        if is_code or in_math or "^" not in body or "$" in body or "\\" in body:
+            out.append(line)
+            continue
+        out.append(BLOCK_ID_RE.sub("", body) + line[len(body):])
+    return "".join(out)
 
 
 # --- callouts ----------------------------------------------------------------------------

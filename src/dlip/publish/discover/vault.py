@@ -8,8 +8,9 @@ the first `# ` heading, else the file name after the date, else a front matter `
 
 Embedded attachments (`![[image.png]]`, `![alt](img/x.png)`) are copied into
 `daily-blog/assets/` and the embeds rewritten as Markdown image links; files outside the
-vault (symlinks followed) are refused. `[[wikilinks]]` to other imported notes point at the
-target post's file name; wikilinks to notes that are not published become plain text, and
+vault (symlinks followed) are refused. `[[wikilinks]]` and `![[embeds]]` of other imported
+notes point at the target post's file name (the site shows an embedded post in place);
+wikilinks and embeds of notes that are not published become plain text, and
 Obsidian `%%comments%%` are dropped, since neither is visible to a reader of the note.
 
 `daily-blog/.imported.json` remembers each post's source note and the hash of what was
@@ -241,7 +242,8 @@ def _render(note: Note, vault: Path, by_stem: dict[str, Note], posts_dir: Path, 
             return m["alias"] or target
         frag = f"#{m['frag']}" if m["frag"] else ""
         alias = f"|{m['alias']}" if m["alias"] else ""
-        return f"[[{linked.post_name[:-3]}{frag}{alias}]]"
+        # `![[note]]` of an imported note stays an embed: the site shows that post in place
+        return f"{m['bang']}[[{linked.post_name[:-3]}{frag}{alias}]]"
 
     def image(m: re.Match[str]) -> str:
         target = m["target"].strip("<>")

@@ -157,7 +157,7 @@ def post_summary(
     """A post's title, meta line and excerpt, as listed on the index."""
     target = rel(page, post_url_path(post))
     quiet: list[Problem] = []  # the post's own page reports its broken links
-    text = LinkRewriter(sitemap, post.path, page, quiet).rewrite(excerpt(post))
+    text = LinkRewriter(sitemap, post.path, page, quiet, embeds=False).rewrite(excerpt(post))
     return [
         f"## [{escape_md(post.title)}]({target})",
         "",

@@ -74,6 +74,8 @@ def generate(
     posts = [_glued(post, glue, problems, link_severity) for post in published(posts)]
     folders = post_folders(project)
     sitemap = SiteMap(project.root, attachment_dirs=folders)
+    # An embedded note shows live metrics too; its own page reports any that do not fill.
+    sitemap.fill_embedded = lambda text, path: glue.fill(text, path, [], link_severity)
 
     readme = roadmap_block.find_readme(project)  # never one that leads out of the repo
     problems.extend(r for p in project.root.iterdir() if p.name.lower() == "readme.md"

@@ -30,6 +30,7 @@ from dlip.publish.markdown import (
     markdown_lines,
 )
 from dlip.publish.model import Problem, Severity
+from dlip.publish.pages import embeds as embeds_md
 from dlip.publish.project import outside_reason
 from dlip.publish.sanitize import file_problem, safe_url
 
@@ -57,6 +58,10 @@ class SiteMap:
     _by_name: dict[str, Path] | None = field(default=None, repr=False)
     _names: dict[str, str | None] = field(default_factory=dict, repr=False)
     _names_size: int = field(default=-1, repr=False)
+    # How embedded text is prepared like a page's own (live metrics filled in), if at all.
+    fill_embedded: Callable[[str, Path], str] | None = field(default=None, repr=False)
+    _sources: dict[str, str] = field(default_factory=dict, repr=False)
+    _sources_size: int = field(default=-1, repr=False)
 
     def add_page(self, repo_rel: str, docs_rel: str) -> None:
         key = _norm(repo_rel)
@@ -97,6 +102,17 @@ class SiteMap:
             self._names, self._names_size = names, len(self.pages)
         return self._names.get(name.lower())
 
+    def source_of(self, entry: str) -> str | None:
+        """The Markdown file (repo path) a site-map entry was made from, for `![[embeds]]`;
+        None for a generated page, a folder or a copied file."""
+        if self._sources_size != len(self.pages):
+            sources: dict[str, str] = {}
+            for rel, page in self.pages.items():
+                if rel.lower().endswith(".md"):
+                    sources.setdefault(page, rel)
+            self._sources, self._sources_size = sources, len(self.pages)
+        return self._sources.get(entry)
+
     def lookup(self, repo_rel: str) -> str | None:
         key = _norm(repo_rel)
         if key in self.pages:
@@ -122,6 +138,7 @@ class LinkRewriter:
         problems: list[Problem],
         severity: Severity = "warning",
         on_link: Callable[[str], None] | None = None,
+        embeds: bool = True,
     ) -> None:
         self.sitemap = sitemap
         self.source = source
@@ -130,6 +147,9 @@ class LinkRewriter:
         self.problems = problems
         self.severity = severity
         self.on_link = on_link  # told the docs path of every resolved internal link
+        self.embeds = embeds  # `![[note]]` alone on its line shows the note (else links it)
+        self._chain: tuple[str, ...] = (self.source_rel,)  # the files embedding this text
+        self._budget = [embeds_md.MAX_EMBEDDED_CHARS]  # shared by the page's embeds
 
     # -- text -------------------------------------------------------------------------------
 
@@ -142,11 +162,15 @@ class LinkRewriter:
         out: list[str] = []
         block: list[str] = []
         for line, is_code in markdown_lines(text):
-            if is_code or not line.strip():
+            embedded = None
+            if not is_code and self.embeds and "![[" in line:
+                match = embeds_md.EMBED_LINE_RE.match(line)
+                embedded = self._embed(match) if match is not None else None
+            if is_code or not line.strip() or embedded is not None:
                 if block:
                     out.append(self._rewrite_block("".join(block)))
                     block = []
-                out.append(line)
+                out.append(line if embedded is None else embedded)
             else:
                 block.append(line)
         if block:
@@ -208,12 +232,13 @@ class LinkRewriter:
     def _wikilink(self, m: re.Match[str]) -> str:
         name = m["target"].strip()
         label = (m["alias"] or name).strip()
-        resolved = self.resolve_wikilink(name)
+        resolved = self.resolve_wikilink(name, m["bang"])
         if resolved is None:
             return self._unlinked(m["bang"], label)
         if m["frag"]:
             resolved = Resolved(resolved.docs_path, _heading_anchor(m["frag"]))
-        # `![[note]]` embeds a note in Obsidian; here it links it (an <img> of a page is empty)
+        # `![[note]]` inside a line of text links the note (an <img> of a page is empty);
+        # alone on its line it shows the note (`_embed`)
         bang = "" if resolved.docs_path.lower().endswith((".md", ".ipynb")) else m["bang"]
         return f"{bang}[{_escape_brackets(label)}]({self._md_url(resolved)})"
 
@@ -254,14 +279,22 @@ class LinkRewriter:
             return None
         return self._found(found, fragment)
 
-    def resolve_wikilink(self, name: str) -> Resolved | None:
+    def resolve_wikilink(self, name: str, bang: str = "") -> Resolved | None:
         """Obsidian's `[[name]]`: a post, a page or a file, found by name."""
+        found = self._wikilink_target(name)
+        if found is None:
+            self._problem(f"{bang}[[{name}]]", "is broken: no post, page or file by that name")
+            return None
+        return self._found(found, "")
+
+    def _wikilink_target(self, name: str) -> str | None:
+        """The site-map entry `[[name]]` stands for, reporting nothing."""
         key = name.strip()
         candidates = [key] if posixpath.splitext(key)[1] else [key + ".md", key]
         for candidate in candidates:
             hit = self.sitemap.post_names.get(posixpath.basename(candidate).lower())
             if hit is not None:
-                return self._found(hit, "")
+                return hit
         here = posixpath.dirname(self.source_rel)
         for candidate in candidates:
             for rel in (posixpath.normpath(posixpath.join(here, candidate)),
@@ -270,18 +303,74 @@ class LinkRewriter:
                     continue
                 found, _ = self._resolve_repo_path(rel)
                 if found is not None:
-                    return self._found(found, "")
+                    return found
         attachment = self.sitemap.find_attachment(posixpath.basename(key))
         if attachment is not None:
             found, _ = self._resolve_repo_path(attachment)
             if found is not None:
-                return self._found(found, "")
+                return found
         for candidate in candidates:  # Obsidian finds a note by its name, in any folder
             page = self.sitemap.page_by_name(posixpath.basename(candidate))
             if page is not None:
-                return self._found(page, "")
-        self._problem(f"[[{name}]]", "is broken: no post, page or file by that name")
+                return page
         return None
+
+    # -- embeds -----------------------------------------------------------------------------
+
+    def _embed(self, line: re.Match[str]) -> str | None:
+        """The Markdown that shows the note a line `![[note]]` embeds; None when the line is
+        not an embed of a Markdown file (an image, a notebook, nothing: the link pass
+        handles those, and reports a missing target)."""
+        link = WIKILINK_RE.fullmatch(line["embed"])
+        if link is None:
+            return None
+        name, fragment = link["target"].strip(), (link["frag"] or "").strip()
+        found = self._wikilink_target(name)
+        source_rel = self.sitemap.source_of(found) if found is not None else None
+        if found is None or source_rel is None:
+            return None
+        docs_path, anchor = split_anchor(found)
+        path = self.sitemap.root / source_rel
+        shown = f"![[{name}#{fragment}]]" if fragment else f"![[{name}]]"
+        outside = outside_reason(path, self.sitemap.root)
+        if outside is not None:
+            self._problem(shown, f"{outside}; refused and not embedded")
+            return None
+        try:
+            text = embeds_md.note_text(path.read_text(encoding="utf-8", errors="replace"))
+        except OSError as exc:
+            self._problem(shown, f"cannot be read ({exc.strerror or exc}); not embedded")
+            return None
+        cut = embeds_md.part(text, fragment)
+        if cut is None:
+            what = "block" if fragment.startswith("^") else "heading"
+            self._problem(shown, f"is broken: no {what} {fragment.split('#')[-1]!r} in "
+                                 f"{source_rel}")
+            return None
+        body, heading = cut
+        title = (link["alias"] or "").strip() or embeds_md.title_of(text, path.stem)
+        target = Resolved(docs_path, _heading_anchor(heading) if heading else anchor)
+        header = f"[{embeds_md.header_text(title, heading)}]({self._md_url(target)})"
+        if self.on_link is not None:
+            self.on_link(docs_path)
+        chain = (*self._chain, source_rel)
+        if source_rel in self._chain:
+            why = "not embedded again: " + " embeds ".join(chain)
+            return "\n" + embeds_md.stopped(header, why) + "\n\n"
+        if len(self._chain) > embeds_md.MAX_EMBED_DEPTH:
+            why = f"not embedded: embeds nest {embeds_md.MAX_EMBED_DEPTH} levels deep at most"
+            return "\n" + embeds_md.stopped(header, why) + "\n\n"
+        if len(body) > self._budget[0]:
+            why = (f"not embedded: a page shows {embeds_md.MAX_EMBEDDED_CHARS // 1000:,} KB of "
+                   "embedded notes at most")
+            return "\n" + embeds_md.stopped(header, why) + "\n\n"
+        self._budget[0] -= len(body)
+        if self.sitemap.fill_embedded is not None:
+            body = self.sitemap.fill_embedded(body, path)
+        # The note's own page reports its problems; here its links only need to land.
+        child = LinkRewriter(self.sitemap, path, self.page_rel, [], self.severity)
+        child._chain, child._budget = chain, self._budget
+        return embeds_md.embed_block(header, child.rewrite(body))
 
     def _found(self, found: str, fragment: str) -> Resolved:
         docs_path, anchor = split_anchor(found)

@@ -4,10 +4,11 @@ A note is published at its own repo path (`notes/attention.md` is `notes/attenti
 the site), a folder's README as that folder's index. A folder without a README gets an
 index listing its notes, its subfolders and its own files, so every page is reachable
 however many notes there are. A notebook is published beside its note of the same name
-(`x.md` and `x.ipynb` both get a page); its Markdown cells' links are checked and pointed
-at the site like a note's, its large outputs are cut with a note saying so, and its page
-links back to its folder. A folder's own files are on its page: images shown, sources
-highlighted, results and data linked, lock files and minified files listed only.
+(`x.md` at `x/`, `x.ipynb` at `x.ipynb/`, each page linking the other); its Markdown cells'
+links are checked and pointed at the site like a note's, its long outputs are folded
+(`notebook_outputs`), and its page links back to its folder. A folder's own files are on its
+page: images shown, sources highlighted, results and data linked, lock files and minified
+files listed only.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import quote
 
 from dlip.publish.discover.notes import SKIPPED_DIRS, folder_title, is_tooling, note_title
 from dlip.publish.markdown import escape_md
@@ -25,6 +27,7 @@ from dlip.publish.markdown_ext import drop_comments
 from dlip.publish.model import Problem, Severity
 from dlip.publish.pages.glue import Glue
 from dlip.publish.pages.links import LinkRewriter, Resolved, SiteMap, page_url, relative_path
+from dlip.publish.pages.notebook_outputs import Budget, fold_outputs
 from dlip.publish.project import Project, is_inside
 
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp", ".avif"})
@@ -50,12 +53,11 @@ GENERATED_RE = re.compile(
 MAX_SHOWN_BYTES = 128 * 1024  # larger sources get a link only
 MAX_COPIED_BYTES = 50 * 1024 * 1024  # larger files are listed, not copied
 MAX_FILES_LISTED = 300  # per folder page; the rest are counted
-# Notebook outputs longer than this are cut on the site (the notebook file keeps them).
-MAX_OUTPUT_LINES = 200
-MAX_OUTPUT_CHARS = 100_000
 # Past this many notes the nav lists folders only (their index pages list the notes).
 MAX_NAV_NOTES = 150
-NOTEBOOK_SUFFIX = "-notebook"  # `x.ipynb` beside `x.md` is published as `x-notebook`
+# `x.ipynb` beside `x.md` is published at `x.ipynb/`: the file's own name, the URL a reader
+# who saw the repo would guess, and one no note's page can take (`x-notebook/` could).
+NOTEBOOK_BESIDE_NOTE = "{name}.ipynb"
 
 
 @dataclass
@@ -78,6 +80,7 @@ class NotePlan:
     pages: dict[Path, str] = field(default_factory=dict)  # note -> docs path
     titles: dict[Path, str] = field(default_factory=dict)
     folders: dict[str, Folder] = field(default_factory=dict)
+    companions: dict[Path, Path] = field(default_factory=dict)  # x.md <-> x.ipynb
 
 
 def note_page_path(project: Project, path: Path) -> str:
@@ -103,11 +106,14 @@ def plan_notes(
     """
     plan = NotePlan()
     root = project.root
-    md_stems = {(p.parent, p.stem.lower()) for p in notes if p.suffix.lower() == ".md"}
+    md_stems = {(p.parent, p.stem.lower()): p for p in notes if p.suffix.lower() == ".md"}
     for path in notes:
         page = note_page_path(project, path)
-        if path.suffix.lower() == ".ipynb" and (path.parent, path.stem.lower()) in md_stems:
-            page = posixpath.join(posixpath.dirname(page), path.stem + NOTEBOOK_SUFFIX + ".ipynb")
+        note = md_stems.get((path.parent, path.stem.lower()))
+        if path.suffix.lower() == ".ipynb" and note is not None:
+            name = NOTEBOOK_BESIDE_NOTE.format(name=path.name)
+            page = posixpath.join(posixpath.dirname(page), name)
+            plan.companions[path], plan.companions[note] = note, path
         if is_reserved(page):
             problems.append(Problem(path, f"its page {page} would replace a generated page; "
                                           "not published (rename it)", severity="warning"))
@@ -172,7 +178,8 @@ def note_pages(
             continue  # written with its folder below
         text = drop_comments(path.read_text(encoding="utf-8", errors="replace"))
         text = glue.fill(text, path, problems, severity)
-        pages[page] = LinkRewriter(sitemap, path, page, problems, severity).rewrite(text)
+        text = LinkRewriter(sitemap, path, page, problems, severity).rewrite(text)
+        pages[page] = _with_companion(text, plan, path, page)
     for rel, node in plan.folders.items():
         if rel == "." or node.page is None:
             continue
@@ -198,6 +205,7 @@ def folder_page(
         text = glue.fill(text, node.readme, problems, severity)
         text = LinkRewriter(sitemap, node.readme, node.page, problems, severity,
                             linked.add).rewrite(text)
+        text = _with_companion(text, plan, node.readme, node.page)
         if not text.startswith("---") and _needs_title(text, node.title):
             lines.append(_front_title(node.title))  # a generic heading is not the title
         lines += [text.rstrip(), ""]
@@ -246,7 +254,9 @@ def notebook_page(
         back = (folder.page, folder.title)
     else:
         back = ("index.md", "Home")
-    return notebook_text(path, path, page, sitemap, problems, severity, back)
+    note = plan.companions.get(path)
+    beside = (plan.pages[note], plan.titles[note]) if note in plan.pages else None
+    return notebook_text(path, path, page, sitemap, problems, severity, back, beside)
 
 
 def notebook_text(
@@ -257,11 +267,13 @@ def notebook_text(
     problems: list[Problem],
     severity: Severity,
     back: tuple[str, str],
+    beside: tuple[str, str] | None = None,
 ) -> str | None:
     """The notebook `published` (the author's `source`, or the copy a run executed) as the
     site shows it at `page`: its Markdown cells' links checked and pointed at the site as
-    they resolve from `source`, huge outputs cut, and a first link back to `back` (docs
-    path, title). None (and a warning) when it is not a readable notebook."""
+    they resolve from `source`, long outputs folded, and a first line linking back to `back`
+    (docs path, title) and to `beside`, the note of the same name, if there is one. None
+    (and a warning) when it is not a readable notebook."""
     try:
         nb = json.loads(published.read_text(encoding="utf-8"))
         cells = nb["cells"]
@@ -271,17 +283,20 @@ def notebook_text(
         problems.append(Problem(published, f"not a readable notebook ({exc}); not published",
                                 severity="warning"))
         return None
-    links = _NotebookLinks(sitemap, source, page, problems, severity)
+    links = _NotebookLinks(sitemap, source, page, problems, severity, embeds=False)
+    budget = Budget()
     for cell in cells:
         if not isinstance(cell, dict):
             continue
         if cell.get("cell_type") == "markdown":
             cell["source"] = links.rewrite(drop_comments(_source(cell.get("source", ""))))
-        for output in cell.get("outputs", []) or []:
-            _cut_output(output)
-    up = relative_path(page_url(back[0]), _url_dir(page_url(page))) + "/"
-    cells.insert(0, {"cell_type": "markdown", "metadata": {},
-                     "source": f"[↑ {escape_md(back[1])}]({up})"})
+        if "outputs" in cell:
+            cell["outputs"] = fold_outputs(cell["outputs"], budget)
+    first = f"[↑ {escape_md(back[1])}]({_url_from(page, back[0])})"
+    if beside is not None:
+        first += f" · The note beside this notebook: [{escape_md(beside[1])}]" \
+                 f"({_url_from(page, beside[0])})"
+    cells.insert(0, {"cell_type": "markdown", "metadata": {}, "source": first})
     return json.dumps(nb, ensure_ascii=False, indent=1)
 
 
@@ -294,48 +309,6 @@ class _NotebookLinks(LinkRewriter):
 
     def _md_url(self, r: Resolved) -> str:  # noqa: D401 (overrides LinkRewriter)
         return self._html_url(r)
-
-
-def _cut_output(output: dict) -> None:
-    """Cut a text output longer than the site shows, saying how much was left out."""
-    if not isinstance(output, dict):
-        return
-    if output.get("output_type") == "stream":
-        output["text"] = _cut_text(_source(output.get("text", "")))
-        return
-    data = output.get("data")
-    if not isinstance(data, dict):
-        return
-    for mime in ("text/plain", "text/html", "text/markdown", "application/json"):
-        if mime not in data:
-            continue
-        value = data[mime]
-        text = value if isinstance(value, str) else (
-            "".join(value) if isinstance(value, list) else json.dumps(value))
-        if len(text) > MAX_OUTPUT_CHARS or text.count("\n") > MAX_OUTPUT_LINES:
-            if mime == "text/plain":
-                data[mime] = _cut_text(text)
-            else:
-                del data[mime]
-                data.setdefault("text/plain", _cut_text(text))
-                if not isinstance(data["text/plain"], str):
-                    data["text/plain"] = _cut_text(_source(data["text/plain"]))
-
-
-def _cut_text(text: str) -> str:
-    lines = text.splitlines(keepends=True)
-    if len(text) <= MAX_OUTPUT_CHARS and len(lines) <= MAX_OUTPUT_LINES:
-        return text
-    kept, size = [], 0
-    for line in lines[:MAX_OUTPUT_LINES // 2]:
-        if size + len(line) > MAX_OUTPUT_CHARS // 2:
-            break
-        kept.append(line)
-        size += len(line)
-    left = len(lines) - len(kept)
-    shown = "".join(kept).rstrip("\n")
-    return (f"{shown}\n… output cut on the site: {left} more lines "
-            f"({len(text) - size:,} characters); the notebook file has all of it.\n")
 
 
 def _source(value: object) -> str:
@@ -499,9 +472,31 @@ def _needs_title(text: str, heading: str) -> bool:
 
 
 def _link(page: str, target: str) -> str:
-    from urllib.parse import quote
-
     return quote(relative_path(target, posixpath.dirname(page)), safe="/-_.~")
+
+
+def _url_from(page: str, target: str) -> str:
+    """The URL of the page `target` relative to the URL of `page` (for notebook cells,
+    whose links MkDocs does not rewrite)."""
+    url = page_url(target)
+    rel = relative_path(url, _url_dir(page_url(page)))
+    if url.endswith("/") or not url:  # a page's URL is a folder's
+        rel = "./" if rel == "." else rel + "/"
+    return quote(rel, safe="/-_.~")
+
+
+def _with_companion(text: str, plan: NotePlan, path: Path, page: str) -> str:
+    """A note with a notebook of the same name says so under its title, with a link."""
+    notebook = plan.companions.get(path)
+    if notebook is None or notebook not in plan.pages:
+        return text
+    line = (f"*The notebook beside this note: [{escape_md(plan.titles[notebook])}]"
+            f"({_link(page, plan.pages[notebook])})*\n\n")
+    front = re.match(r"\A---[ \t]*\n.*?\n(?:---|\.\.\.)[ \t]*\n", text, re.DOTALL)
+    start = front.end() if front else 0
+    heading = re.compile(r"[ \t\n]*# [^\n]*\n").match(text, start)
+    at = heading.end() if heading else start
+    return text[:at] + ("\n" if heading else "") + line + text[at:]
 
 
 def _url_dir(url: str) -> str:

@@ -51,6 +51,16 @@ table.dlip-streak-month th { font-weight: 400; opacity: .7; padding: 0; }
   padding: .1rem .8rem; margin: .8em 0 1.2em; }
 .md-typeset .dlip-better { font-size: .75em; opacity: .7; white-space: nowrap; }
 .md-typeset details.dlip-all-metrics > summary { cursor: pointer; }
+/* An embedded note (`![[note]]`): a quiet box at the text's size, its title a link to it. */
+.md-typeset .admonition.dlip-embed { font-size: inherit; border-color:
+  var(--md-default-fg-color--lighter); box-shadow: none; }
+.md-typeset .dlip-embed > .admonition-title { padding-left: .8rem; font-size: .7rem;
+  background: var(--md-default-fg-color--lightest); border-color: transparent; }
+.md-typeset .dlip-embed > .admonition-title::before { display: none; }
+/* A long notebook output: its head in view, the rest folded under it (and scrolling). */
+details.dlip-output-more { margin: .2em 0 .6em; }
+details.dlip-output-more > summary { cursor: pointer; font-size: .75rem; opacity: .8; }
+details.dlip-output-more > pre { max-height: 36em; overflow: auto; margin: .3em 0 0; }
 /* On a phone the blog index shows its posts first and the calendar (its latest month) after. */
 @media screen and (max-width: 44.984em) {
   .md-content__inner:has(> .dlip-streak) { display: flex; flex-direction: column; }
