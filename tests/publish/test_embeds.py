@@ -180,6 +180,19 @@ def test_nothing_outside_the_repo_is_embedded(tmp_path: Path) -> None:
     assert "![[../../secret]]" in messages
 
 
+def test_embedded_text_passes_the_same_link_rules_and_fill_as_the_page(tmp_path: Path) -> None:
+    root = notes_repo(tmp_path)
+    write(root / "notes" / "unsafe.md", "# Unsafe\n\n[click](javascript:alert(1)) and "
+          "[up](../../../etc/passwd) and {{ metric 000 acc }}\n")
+    sitemap = sitemap_for(root)
+    sitemap.fill_embedded = lambda text, path: text.replace("{{ metric 000 acc }}", "97%")
+    write(root / "notes" / "page.md", "![[unsafe]]\n")
+    out = LinkRewriter(sitemap, root / "notes/page.md", "notes/page.md", []).rewrite(
+        "![[unsafe]]\n")
+    assert "javascript:" not in out and "etc/passwd" not in out
+    assert '<span class="dlip-broken-link">click</span>' in out and "97%" in out
+
+
 # --- a built site ------------------------------------------------------------------------
 
 
@@ -244,3 +257,22 @@ def test_check_fails_on_an_embed_of_nothing(site, tmp_path: Path) -> None:
     assert result.returncode != 0
     assert "notes/broken.md" in result.stderr + result.stdout
     assert "link '![[no such note]]' is broken" in result.stderr + result.stdout
+
+
+def test_serve_regenerates_everything_when_an_embedded_post_is_edited(tmp_path: Path) -> None:
+    """`dlip serve` redoes one post's page after a save, unless another page embeds it."""
+    from dlip.publish.discover.posts import discover_posts
+    from dlip.publish.pages.generate import generate, regenerate_posts
+    from dlip.publish.project import Project
+
+    root = tmp_path / "repo"
+    write(root / "README.md", "# R\n\nText.\n")
+    shown = write(root / "daily-blog" / "2024-05-01 - Shown.md", "# Shown\n\nFirst words.\n")
+    alone = write(root / "daily-blog" / "2024-05-02 - Alone.md", "# Alone\n\nText.\n")
+    write(root / "notes" / "digest.md", "# Digest\n\n![[2024-05-01 - Shown]]\n")
+    project = Project.at(root)
+    posts, _ = discover_posts(project)
+    site = generate(project, posts, [], site_name="R")
+    assert "First words." in site.pages["notes/digest.md"]
+    assert regenerate_posts(site, [alone]) is not None  # nobody embeds it: its page alone
+    assert regenerate_posts(site, [shown]) is None  # the digest shows it: generate again

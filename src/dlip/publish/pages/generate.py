@@ -272,8 +272,9 @@ def regenerate_posts(site: Site, paths: Sequence[Path]) -> dict[str, str] | None
         post, found = read_post(path)
         before = ctx.posts.get(path)
         if post is None or before is None or any(p.severity == "error" for p in found) \
-                or any(getattr(post, f) != getattr(before, f) for f in _POST_SHAPE):
-            return None
+                or any(getattr(post, f) != getattr(before, f) for f in _POST_SHAPE) \
+                or _embedded(ctx.sitemap, path):
+            return None  # ... or the post shows on another page, embedded there
         edited.append(post)
     problems: list[Problem] = []
     glued = [_glued(post, ctx.glue, problems, ctx.severity) for post in edited]
@@ -355,6 +356,14 @@ def _is_reserved(page: str, sitemap: SiteMap) -> bool:
 
 
 # --- files -------------------------------------------------------------------------------
+
+
+def _embedded(sitemap: SiteMap, path: Path) -> bool:
+    """Whether some page shows the file at `path` with `![[...]]`."""
+    try:
+        return path.relative_to(sitemap.root).as_posix() in sitemap.embedded
+    except ValueError:
+        return False
 
 
 def _rel(project: Project, path: Path) -> str:

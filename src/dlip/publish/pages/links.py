@@ -62,6 +62,8 @@ class SiteMap:
     fill_embedded: Callable[[str, Path], str] | None = field(default=None, repr=False)
     _sources: dict[str, str] = field(default_factory=dict, repr=False)
     _sources_size: int = field(default=-1, repr=False)
+    # repo paths of the files some page embeds (an edit to one changes those pages too)
+    embedded: set[str] = field(default_factory=set, repr=False)
 
     def add_page(self, repo_rel: str, docs_rel: str) -> None:
         key = _norm(repo_rel)
@@ -365,6 +367,7 @@ class LinkRewriter:
                    "embedded notes at most")
             return "\n" + embeds_md.stopped(header, why) + "\n\n"
         self._budget[0] -= len(body)
+        self.sitemap.embedded.add(source_rel)
         if self.sitemap.fill_embedded is not None:
             body = self.sitemap.fill_embedded(body, path)
         # The note's own page reports its problems; here its links only need to land.

@@ -296,7 +296,11 @@ def notebook_text(
     if beside is not None:
         first += f" · The note beside this notebook: [{escape_md(beside[1])}]" \
                  f"({_url_from(page, beside[0])})"
-    cells.insert(0, {"cell_type": "markdown", "metadata": {}, "source": first})
+    cell = {"cell_type": "markdown", "metadata": {}, "source": first}
+    version = (nb.get("nbformat"), nb.get("nbformat_minor"))
+    if all(isinstance(v, int) for v in version) and version >= (4, 5):
+        cell["id"] = "dlip-back"  # cells carry ids from nbformat 4.5 on
+    cells.insert(0, cell)
     return json.dumps(nb, ensure_ascii=False, indent=1)
 
 
