@@ -1,14 +1,14 @@
 """Edit-to-preview for `dlip serve`: a save that only edits posts regenerates only their pages.
 
-`dlip serve` asks MkDocs for dirty rebuilds (only pages whose Markdown changed are
-rendered again), and the hook asks `regenerate` for the pages on each rebuild. The first
-call in a process generates everything and remembers the site map it made, with the
-modification time of every file of the repo. Later calls compare those times: when the
-only files that changed are published posts and their title, date, tags, slug, summary
-and milestone are as they were, just those posts' pages are made again from the remembered
-site map and written; anything else (a new post, a README, a milestone, a rename) means a
-full generation. What an edited post changes elsewhere (its excerpt on the blog index, the
-feed, the search index) is right again on the next full build.
+`dlip serve` calls `update` before each rebuild (plain `mkdocs serve` calls `regenerate`
+through the hook). The first call in a process generates everything and remembers the
+site map it made, with the modification time of every file of the repo. Later calls
+compare those times: when the only files that changed are published posts and their title,
+date, tags, slug, summary and milestone are as they were, just those posts' pages are made
+again from the remembered site map and written; anything else (a new post, a README, a
+milestone, a rename) means a full generation. What an edited post changes elsewhere (its
+excerpt on the blog index, the feed, the search index) is right again on the next full
+build. Editors' swap and backup files are not looked at.
 
 `update` says which pages it wrote, so `dlip serve` renders just those pages with the
 MkDocs state it keeps between saves (`dlip.publish.site.live`).
