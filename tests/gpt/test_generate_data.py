@@ -6,7 +6,12 @@ import pytest
 import torch
 
 from dlip.gpt.config import preset
-from dlip.gpt.data import TokenWindows, split_by_position, split_three_by_position
+from dlip.gpt.data import (
+    TokenWindows,
+    split_by_position,
+    split_three_by_position,
+    windows_scoring_each_target_once,
+)
 from dlip.gpt.generate import filter_logits, generate
 from dlip.gpt.model import GPTModel
 from dlip.gpt.train import sum_nll
@@ -62,6 +67,24 @@ def test_generation_is_seeded_and_greedy_is_deterministic():
     g = generate(model, [5], 30, temperature=0)  # longer than the context of 16
     logits = model(torch.tensor([g[:-1][-16:]]))[0, -1]
     assert g[-1] == int(logits.argmax())
+
+
+@pytest.mark.parametrize("n, context, stride, batch", [
+    (50, 16, None, 16), (50, 16, 5, 3), (50, 16, 16, 1), (17, 16, None, 4), (10, 16, 3, 2),
+    (200, 32, 7, 5),
+])
+def test_the_scoring_windows_cover_every_target_exactly_once(n, context, stride, batch):
+    ids = torch.arange(1000, 1000 + n)  # a token's value says where it stands
+    seen, batches = [], 0
+    for rows, skips in windows_scoring_each_target_once(ids, context, stride, batch):
+        batches += 1
+        assert rows.shape[0] == len(skips) <= batch
+        assert rows.shape[1] == min(context, n - 1) + 1
+        for row, skip in zip(rows, skips, strict=True):
+            assert torch.equal(row[1:] - row[:-1], torch.ones(len(row) - 1, dtype=torch.long))
+            seen += (row[1 + skip :] - 1000).tolist()
+    assert seen == list(range(1, n))  # each target once, in order
+    assert batches >= 1
 
 
 def test_sum_nll_scores_every_target_once():

@@ -90,6 +90,26 @@ def test_search_bad_input_is_one_line(cli_model, capsys, args, words) -> None:
     assert words in _one_error(capsys)
 
 
+@pytest.mark.parametrize("action, flag, target, words", [
+    ("search", "--plot", "a_folder", "is a folder; name an image file"),
+    ("search", "--plot", "chart.txt", "not an image file name"),
+    ("search", "--plot", "missing/chart.png", "folder"),
+    ("predict", "--out", "a_folder", "is a folder; name a file"),
+    ("predict", "--out", "missing/p.parquet", "does not exist"),
+])
+def test_an_unusable_output_path_is_refused_before_any_work(cli_model, tmp_path, capsys, action,
+                                                            flag, target, words) -> None:
+    ds, model = cli_model
+    (tmp_path / "a_folder").mkdir()
+    extra = ["--symbol", "MINE", "--date", "2010-01-01"] if action == "search" else []
+    path = tmp_path / target
+    assert main(["patterns", action, str(model), str(ds), *extra, flag, str(path)]) == 2
+    line = _one_error(capsys)
+    assert line.startswith(f"error: {flag} {path}:") and words in line, line
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a_folder"]
+    assert not any((tmp_path / "a_folder").iterdir())
+
+
 def test_bad_model_folder_is_one_line(cli_model, tmp_path, capsys) -> None:
     ds, _ = cli_model
     out = tmp_path / "p.parquet"

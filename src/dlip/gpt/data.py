@@ -12,6 +12,8 @@ while developing), then test (scored once, at the end).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import torch
 from torch.utils.data import Dataset
 
@@ -66,3 +68,33 @@ class TokenWindows(Dataset):
         offsets = self.starts[indices].unsqueeze(1) + torch.arange(self.context + 1)
         rows = self.ids[offsets]
         return rows[:, :-1], rows[:, 1:]
+
+
+def windows_scoring_each_target_once(
+    ids: torch.Tensor | list[int], context_length: int, stride: int | None = None,
+    batch_size: int = 16,
+) -> Iterator[tuple[torch.Tensor, list[int]]]:
+    """Overlapping windows that together cover every target ids[1:] exactly once.
+
+    Windows of `min(context_length, len(ids) - 1)` inputs start every `stride` tokens
+    (half the context by default), the last one flush with the end, so most targets are
+    read with plenty of context before them. Yields batches of (rows, skips): `rows` is
+    (B, context + 1) ids (inputs rows[:, :-1], targets rows[:, 1:]), and `skips[b]` says
+    how many of row b's leading targets an earlier window already covered. Scoring a
+    text (`dlip.gpt.train.sum_nll`) and keying a cache (`dlip.gpt.prequential.fill_cache`)
+    both read a text this way.
+    """
+    ids = torch.as_tensor(ids, dtype=torch.long)
+    n_targets = len(ids) - 1
+    context = min(context_length, n_targets)
+    stride = stride or max(1, context // 2)
+    starts = list(range(0, n_targets - context, stride)) + [n_targets - context]
+    done = 0  # targets ids[1 : done + 1] are covered
+    for first in range(0, len(starts), batch_size):
+        chunk = starts[first : first + batch_size]
+        rows = torch.stack([ids[s : s + context + 1] for s in chunk])
+        skips = []
+        for s in chunk:
+            skips.append(max(0, done - s))
+            done = s + context
+        yield rows, skips

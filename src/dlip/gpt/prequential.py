@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import torch
 from torch.nn import functional as F
 
+from dlip.gpt.data import windows_scoring_each_target_once
 from dlip.gpt.knn import KNNCache, NeighbourTable, mix_log_probs
 from dlip.gpt.model import GPTModel
 
@@ -52,22 +53,13 @@ def fill_cache(cache: KNNCache, model: GPTModel, ids: torch.Tensor, stride: int 
                batch_size: int = 16) -> None:
     """Add one entry per target of `ids` (ids[1:]) to `cache`, from overlapping windows,
     each target keyed by the model's state after the `context_length` tokens before it."""
-    ids = torch.as_tensor(ids, dtype=torch.long)
-    n_targets = len(ids) - 1
-    context = min(model.cfg.context_length, n_targets)
-    stride = stride or max(1, context // 2)
-    starts = list(range(0, n_targets - context, stride)) + [n_targets - context]
     was_training = model.training
     model.eval()
-    done = 0  # targets ids[1 : done + 1] are in the cache
-    for first in range(0, len(starts), batch_size):
-        chunk = starts[first : first + batch_size]
-        rows = torch.stack([ids[s : s + context + 1] for s in chunk])
+    for rows, skips in windows_scoring_each_target_once(ids, model.cfg.context_length, stride,
+                                                        batch_size):
         feats = model.features(rows[:, :-1])
-        for row, s in enumerate(chunk):
-            skip = max(0, done - s)
+        for row, skip in enumerate(skips):
             cache.add(feats[row, skip:], rows[row, 1 + skip :], rows[row, skip:-1])
-            done = s + context
     model.train(was_training)
 
 

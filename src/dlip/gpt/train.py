@@ -19,7 +19,7 @@ from torch.nn import functional as F
 from tqdm import tqdm
 
 from dlip.gpt.checkpoint import load_checkpoint, save_checkpoint
-from dlip.gpt.data import TokenWindows
+from dlip.gpt.data import TokenWindows, windows_scoring_each_target_once
 from dlip.gpt.model import GPTModel
 
 
@@ -77,26 +77,17 @@ def sum_nll(
     only the targets the previous one did not, so most tokens see plenty of context.
     Returns (total nats, number of targets) = (.., len(ids) - 1).
     """
-    ids = torch.as_tensor(ids, dtype=torch.long)
-    n_targets = len(ids) - 1
-    context = min(model.cfg.context_length, n_targets)
-    stride = stride or max(1, context // 2)
-    starts = list(range(0, n_targets - context, stride)) + [n_targets - context]
     was_training = model.training
     model.eval()
     total = 0.0
-    scored_until = 0  # targets 1..scored_until are done (global index of the target)
-    for first in range(0, len(starts), batch_size):
-        chunk = starts[first : first + batch_size]
-        rows = torch.stack([ids[s : s + context + 1] for s in chunk])
+    for rows, skips in windows_scoring_each_target_once(ids, model.cfg.context_length, stride,
+                                                        batch_size):
         logits = model(rows[:, :-1])
         nll = F.cross_entropy(logits.transpose(1, 2), rows[:, 1:], reduction="none")
-        for row, s in enumerate(chunk):
-            skip = max(0, scored_until - s)  # targets of this window already counted
+        for row, skip in enumerate(skips):
             total += float(nll[row, skip:].sum())
-            scored_until = s + context
     model.train(was_training)
-    return total, n_targets
+    return total, len(ids) - 1
 
 
 def train(

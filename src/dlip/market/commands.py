@@ -10,17 +10,12 @@ import argparse
 import sys
 from pathlib import Path
 
-BAD_INPUT = 2
+from dlip.outputs import fail as _fail
+from dlip.outputs import output_problem
 
 
 def _count(n: int, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
-
-
-def _fail(message: str) -> int:
-    for line in message.splitlines():
-        print(f"error: {line}", file=sys.stderr)
-    return BAD_INPUT
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
@@ -66,20 +61,6 @@ def _cmd_card(args: argparse.Namespace) -> int:
     return 0
 
 
-PLOT_SUFFIXES = (".png", ".svg", ".pdf", ".jpg", ".jpeg")
-
-
-def _plot_problem(path: Path) -> str | None:
-    if path.is_dir():
-        return f"--plot {path}: is a folder; name an image file (e.g. {path}/chart.png)"
-    if path.suffix.lower() not in PLOT_SUFFIXES:
-        return (f"--plot {path}: not an image file name (use one of "
-                f"{', '.join(PLOT_SUFFIXES)})")
-    if not path.parent.is_dir():
-        return f"--plot {path}: folder {path.parent} does not exist"
-    return None
-
-
 def _cmd_show(args: argparse.Namespace) -> int:
     import pandas as pd
 
@@ -87,7 +68,7 @@ def _cmd_show(args: argparse.Namespace) -> int:
     from dlip.market.errors import MarketDataError
     from dlip.market.tokenizer import describe
 
-    if args.plot is not None and (problem := _plot_problem(args.plot)):
+    if args.plot is not None and (problem := output_problem(args.plot, "--plot", True)):
         return _fail(problem)
     try:
         meta = read_meta(args.dir)

@@ -7,23 +7,29 @@ Bad input prints one line per problem and exits with status 2; nothing is half-w
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
-BAD_INPUT = 2
+from dlip.outputs import fail as _fail
+from dlip.outputs import output_problem
+
 SIZES = ("small", "tiny")
-
-
-def _fail(message: str) -> int:
-    for line in message.splitlines():
-        print(f"error: {line}", file=sys.stderr)
-    return BAD_INPUT
 
 
 def _load_dataset(folder: Path):
     from dlip.market.dataset import load_dataset
 
     return load_dataset(folder)
+
+
+def _model_and_dataset(args: argparse.Namespace):
+    """(model, dataset) of `search` and `predict`, or the exit status after a one-line error."""
+    from dlip.market.errors import MarketDataError
+    from dlip.patterns.model import ModelError, PatternModel
+
+    try:
+        return PatternModel.load(args.model), _load_dataset(args.dataset)
+    except (ModelError, MarketDataError) as exc:
+        return _fail(exc.summary() if isinstance(exc, MarketDataError) else str(exc))
 
 
 def _cmd_fit(args: argparse.Namespace) -> int:
@@ -89,20 +95,18 @@ def _fmt_day(t) -> str:
 def _cmd_search(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from dlip.market.errors import MarketDataError
-    from dlip.patterns.model import NOT_MEASURED, ModelError, PatternModel, read_verdict
+    from dlip.patterns.model import NOT_MEASURED, read_verdict
     from dlip.patterns.targets import RANGE_CLASSES
     from dlip.patterns.windows import Prepared
 
     if args.k < 1:
         return _fail(f"--k must be at least 1, got {args.k}")
-    if args.plot and not args.plot.parent.is_dir():
-        return _fail(f"{args.plot}: folder {args.plot.parent} does not exist")
-    try:
-        model = PatternModel.load(args.model)
-        ds = _load_dataset(args.dataset)
-    except (ModelError, MarketDataError) as exc:
-        return _fail(exc.summary() if isinstance(exc, MarketDataError) else str(exc))
+    if args.plot is not None and (problem := output_problem(args.plot, "--plot", True)):
+        return _fail(problem)
+    loaded = _model_and_dataset(args)
+    if isinstance(loaded, int):
+        return loaded
+    model, ds = loaded
     row, why = _pick_row(ds.table, args.symbol, args.date)
     if row is None:
         return _fail(f"{args.dataset}: {why}")
@@ -171,17 +175,14 @@ def _cmd_search(args: argparse.Namespace) -> int:
 
 def _cmd_predict(args: argparse.Namespace) -> int:
     from dlip import atomic
-    from dlip.market.errors import MarketDataError
-    from dlip.patterns.model import ModelError, PatternModel
     from dlip.patterns.targets import check_predictions
 
-    if not args.out.parent.is_dir():
-        return _fail(f"{args.out}: folder {args.out.parent} does not exist")
-    try:
-        model = PatternModel.load(args.model)
-        ds = _load_dataset(args.dataset)
-    except (ModelError, MarketDataError) as exc:
-        return _fail(exc.summary() if isinstance(exc, MarketDataError) else str(exc))
+    if problem := output_problem(args.out, "--out"):
+        return _fail(problem)
+    loaded = _model_and_dataset(args)
+    if isinstance(loaded, int):
+        return loaded
+    model, ds = loaded
     frame = model.predict(ds, split=args.split, variant=args.variant)
     if frame.empty:
         return _fail(f"{args.dataset}: no bars in the {args.split} split")

@@ -119,39 +119,60 @@ def lm_nll(model: WindowEncoder, prep: Prepared, targets: np.ndarray, context: i
 def pretrain(model: WindowEncoder, prep: Prepared, s: FitSettings, seed: int,
              bar: tqdm | None = None) -> list[dict]:
     train_t = lm_targets(prep, "train")
-    val_t = lm_targets(prep, "val")
-    opt = _optimizer(model, s.pretrain_lr)
-    history = []
-    best = (float("inf"), None, 0)
-    model.train()
-    for step in range(s.pretrain_steps):
-        g = torch.Generator().manual_seed(seed * 1_000_003 + step)
+    val_sub = lm_targets(prep, "val")
+    val_sub = val_sub[:: max(1, len(val_sub) // 2000)]  # a fixed subsample keeps it quick
+
+    def batch_loss(g: torch.Generator):
         pick = train_t[torch.randint(len(train_t), (s.pretrain_batch,), generator=g).numpy()]
         tok, feat, nxt = _lm_batch(prep, pick, s.context)
         hide = torch.rand(len(pick), 1, 1, generator=g) < s.feature_hide
         f = _t(feat).masked_fill(hide, 0.0)
-        for group in opt.param_groups:
-            group["lr"] = _lr(step, s.pretrain_steps, s.pretrain_lr)
         logits = model.lm_logits(model.trunk(_t(tok), f))
         y = _t(nxt).masked_fill(_t(nxt) == model.pad, -100)
         loss = F.cross_entropy(logits.flatten(0, 1), y.flatten(), ignore_index=-100)
+        return loss, {"train_loss": loss}
+
+    return _train_keeping_best(
+        model, s.pretrain_steps, s.pretrain_lr, seed * 1_000_003, s.eval_every, batch_loss,
+        lambda: lm_nll(model, prep, val_sub, s.context, True), "pretrain", "val_loss", bar)
+
+
+def _train_keeping_best(model: WindowEncoder, steps: int, peak_lr: float, seed_base: int,
+                        eval_every: int, batch_loss, validate, stage: str, val_name: str,
+                        bar: tqdm | None) -> list[dict]:
+    """The loop both stages share: AdamW on the warm-up + cosine rate, gradients clipped
+    at 1, every step's batch drawn from its own generator (seed_base + step), validation
+    every `eval_every` steps and at the end, and the best validated weights kept (early
+    stopping). `batch_loss(generator)` returns (loss, {history name: tensor}).
+
+    Returns the history: one row per validation, then {"best_step", "best_" + val_name}.
+    """
+    opt = _optimizer(model, peak_lr)
+    history = []
+    best = (float("inf"), None, 0)
+    model.train()
+    for step in range(steps):
+        g = torch.Generator().manual_seed(seed_base + step)
+        for group in opt.param_groups:
+            group["lr"] = _lr(step, steps, peak_lr)
+        loss, parts = batch_loss(g)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
         if bar is not None:
             bar.update(1)
-            bar.set_postfix(stage="pretrain", loss=f"{loss.item():.3f}", refresh=False)
-        if (step + 1) % s.eval_every == 0 or step + 1 == s.pretrain_steps:
-            sub = val_t[:: max(1, len(val_t) // 2000)]  # a fixed subsample keeps it quick
-            v = lm_nll(model, prep, sub, s.context, True)
-            history.append({"step": step + 1, "train_loss": float(loss.item()), "val_loss": v})
-            if v < best[0]:  # early stopping on validation, as in fine-tuning
+            bar.set_postfix(stage=stage, loss=f"{loss.item():.3f}", refresh=False)
+        if (step + 1) % eval_every == 0 or step + 1 == steps:
+            v = validate()
+            history.append({"step": step + 1, **{k: float(x.item()) for k, x in parts.items()},
+                            val_name: v})
+            if v < best[0]:
                 best = (v, {k: x.clone() for k, x in model.state_dict().items()}, step + 1)
             model.train()
     if best[1] is not None:
         model.load_state_dict(best[1])
-    history.append({"best_step": best[2], "best_val_loss": best[0]})
+    history.append({"best_step": best[2], f"best_{val_name}": best[0]})
     return history
 
 
@@ -197,37 +218,19 @@ def finetune(model: WindowEncoder, prep: Prepared, s: FitSettings, seed: int,
     train_r = prep.examples("train")
     val_r = prep.examples("val")
     val_sub = val_r[:: max(1, len(val_r) // 4000)]
-    opt = _optimizer(model, s.finetune_lr)
-    history = []
-    best = (float("inf"), None, 0)
-    model.train()
-    for step in range(s.finetune_steps):
-        g = torch.Generator().manual_seed(seed * 1_000_003 + 500_000 + step)
+
+    def batch_loss(g: torch.Generator):
         pick = train_r[torch.randint(len(train_r), (s.finetune_batch,), generator=g).numpy()]
         tok, feat = prep.windows(pick, s.context)
         up = _t(prep.next_up[pick].astype(np.int64))
         rng = _t(prep.range_class[pick].astype(np.int64))
-        for group in opt.param_groups:
-            group["lr"] = _lr(step, s.finetune_steps, s.finetune_lr)
         ce, nca = _head_losses(model, _t(tok), _t(feat), up, rng, s)
-        loss = ce + s.nca_weight * nca
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
-        if bar is not None:
-            bar.update(1)
-            bar.set_postfix(stage="fine-tune", loss=f"{loss.item():.3f}", refresh=False)
-        if (step + 1) % s.eval_every == 0 or step + 1 == s.finetune_steps:
-            v = finetune_val_loss(model, prep, val_sub, s)
-            history.append({"step": step + 1, "train_ce": float(ce.item()),
-                            "train_nca": float(nca.item()), "val_ce": v})
-            if v < best[0]:
-                best = (v, {k: x.clone() for k, x in model.state_dict().items()}, step + 1)
-    if best[1] is not None:
-        model.load_state_dict(best[1])
-    history.append({"best_step": best[2], "best_val_ce": best[0]})
-    return history
+        return ce + s.nca_weight * nca, {"train_ce": ce, "train_nca": nca}
+
+    return _train_keeping_best(
+        model, s.finetune_steps, s.finetune_lr, seed * 1_000_003 + 500_000, s.eval_every,
+        batch_loss, lambda: finetune_val_loss(model, prep, val_sub, s), "fine-tune", "val_ce",
+        bar)
 
 
 # --- 3. the pretrained-only comparison ------------------------------------------------
