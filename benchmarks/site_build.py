@@ -232,9 +232,9 @@ def measure(repo: Path, repeat: int) -> dict[str, Timing | int]:
 def edit_latency(repo: Path, edits: int = 3) -> dict[str, float]:
     """What an author waits for under `dlip serve`, timed from outside: a real `dlip serve`
     process on a free port; from saving an edited post (one more paragraph) to its page as
-    served over HTTP showing the edit. Includes noticing the save (the server polls the
-    folders twice a second) and the rebuild; also says how long the server's own rebuild
-    took (its log line). Fastest and slowest of `edits` saves."""
+    served over HTTP showing the edit. Includes noticing the save (inotify on a local Linux
+    disk, else polling twice a second) and the rebuild; also says how long the server's own
+    rebuild took (its log line). Fastest and slowest of `edits` saves."""
     import re
     import socket
     import urllib.error

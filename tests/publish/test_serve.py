@@ -7,6 +7,7 @@ rebuilds the site; and the next `dlip build` has the edit everywhere (blog index
 
 from __future__ import annotations
 
+import os
 import re
 import socket
 import subprocess
@@ -101,6 +102,11 @@ def test_a_saved_edit_is_served_and_the_next_build_has_it_everywhere(repo: Path,
         write(repo / "daily-blog/2024-01-03 - Three.md", "# Three\n\nA third day.\n")
         _wait_for(base + "blog/2024/01/03/three/", "A third day.", 60, server, log)
         assert "full build" in log.read_text()
+        # The README is watched as a file, and an editor may save it by replacing it.
+        for n in (1, 2):
+            replacement = write(repo / f".README.md.{n}", f"# Ada learns\n\nHello, take {n}.\n")
+            os.replace(replacement, repo / "README.md")
+            _wait_for(base, f"Hello, take {n}.", 60, server, log)
 
     built = dlip("build", "--no-run", "--repo", str(repo))
     assert built.returncode == 0, built.stderr
@@ -173,3 +179,37 @@ def test_a_rebuild_renders_the_edited_post_alone_unless_a_hand_written_page_chan
     post.write_text("# One, renamed\n\nFirst words.\n", encoding="utf-8")  # other pages too
     assert rebuild(project, site, {str(post)}) == "full build"
     assert site.calls[1:] == ["build", "build", "build"]
+
+
+def test_saves_are_noticed_by_polling_where_inotify_cannot_be_trusted_or_set_up(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import watchdog.observers.inotify
+    from watchdog.events import FileSystemEventHandler
+
+    from dlip.publish.site import watch
+
+    assert not watch.native_ok("/proc")  # not a local disk: a network share is polled too
+    assert watch.file_system(str(tmp_path)) is not None
+
+    class Exhausted(watchdog.observers.inotify.InotifyObserver):
+        def start(self) -> None:
+            raise OSError(28, "inotify watch limit reached")
+
+    monkeypatch.setattr(watchdog.observers.inotify, "InotifyObserver", Exhausted)
+    seen: list[str] = []
+    handler = FileSystemEventHandler()
+    handler.on_any_event = lambda event: seen.append(event.src_path)  # type: ignore[method-assign]
+    observer = watch.Observer(native=True)
+    observer.schedule(handler, str(tmp_path), recursive=True)
+    observer.start()
+    try:
+        assert observer.kind == "polling"
+        time.sleep(0.2)
+        write(tmp_path / "post.md", "# Hello\n")
+        deadline = time.monotonic() + 10
+        while str(tmp_path / "post.md") not in seen and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert str(tmp_path / "post.md") in seen
+    finally:
+        observer.stop()
+        observer.join()

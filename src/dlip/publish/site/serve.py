@@ -28,6 +28,7 @@ from dlip.publish.site import config as site_config
 from dlip.publish.site import incremental
 from dlip.publish.site.build import _log_to_stderr
 from dlip.publish.site.live import LiveSite
+from dlip.publish.site.watch import Observer, native_ok
 
 log = logging.getLogger("mkdocs.dlip")
 _CHANGES = frozenset({"created", "deleted", "modified", "moved"})  # watchdog event types
@@ -146,12 +147,17 @@ def _server(project: Project, site: LiveSite, config, site_dir: str, mount_path:
                 self._watched_paths[path] += 1
                 return
             self._watched_paths[path] = 1
+            # A file is watched through its folder: an editor that saves by replacing the
+            # file would leave a watch on the file itself looking at the old one.
+            single = os.path.isfile(path)
 
             def callback(event) -> None:
                 if event.is_directory or event.event_type not in _CHANGES:
                     return  # a file opened or read (our own generation reads every post)
                 paths = {p for p in (event.src_path, getattr(event, "dest_path", "")) if p}
                 paths = {os.fsdecode(p) for p in paths}
+                if single:
+                    paths &= {path}
                 if all(self._ignore(p) for p in paths):
                     return
                 with self._rebuild_cond:
@@ -161,7 +167,9 @@ def _server(project: Project, site: LiveSite, config, site_dir: str, mount_path:
 
             handler = watchdog.events.FileSystemEventHandler()
             handler.on_any_event = callback  # type: ignore[method-assign]
-            self._watch_refs[path] = self.observer.schedule(handler, path, recursive=recursive)
+            self._watch_refs[path] = self.observer.schedule(
+                handler, os.path.dirname(path) if single else path,
+                recursive=recursive and not single)
 
         def take_changed(self) -> set[str]:
             with self._rebuild_cond:
@@ -187,6 +195,7 @@ def _server(project: Project, site: LiveSite, config, site_dir: str, mount_path:
     host, port = config.dev_addr
     server = Server(ignore, builder=builder, host=host, port=port, root=site_dir,
                     mount_path=mount_path)
+    server.observer = Observer(native_ok(str(project.root)))
 
     def error_page(code: int) -> bytes | None:
         page = Path(site_dir) / f"{code}.html"
@@ -198,6 +207,10 @@ def _server(project: Project, site: LiveSite, config, site_dir: str, mount_path:
     if config.config_file_path:
         server.watch(config.config_file_path)
     server = config.plugins.on_serve(server, config=config, builder=builder)
-    for item in config.watch:
-        server.watch(item)
+    folders: list[str] = []
+    for item in sorted(os.path.abspath(w) for w in config.watch):
+        if not any(_under(item, folder) for folder in folders):  # code/ covers code/000_x
+            server.watch(item)
+            if os.path.isdir(item):
+                folders.append(item)
     return server
