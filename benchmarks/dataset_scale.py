@@ -66,6 +66,15 @@ def write_market(path: Path, n_bars: int, n_symbols: int, timeframe: str) -> int
     return path.stat().st_size
 
 
+MAX_DAILY_BARS = 50_000  # per symbol: 200 years of business days from 1990, inside datetime64
+
+
+def _symbols(n_bars: int, wanted: int, timeframe: str) -> int:
+    """`wanted` symbols, or more when daily bars would run past the year 2262 otherwise
+    (5 x 10^7 daily bars are 1,000 symbols of 50,000 bars)."""
+    return max(wanted, -(-n_bars // MAX_DAILY_BARS)) if timeframe == "1d" else wanted
+
+
 def measure(cmd: list[str]) -> dict:
     """Wall time; CPU time and peak RSS of the whole process tree (sampled every 50 ms);
     `ru_maxrss` of the build process itself (exact, from the kernel)."""
@@ -147,7 +156,8 @@ def main(argv: list[str] | None = None) -> None:
                    help="run the Ray engine only up to this many bars")
     args = p.parse_args(argv)
     cases = ([(20_000, 4, "1d")] if args.quick else
-             [(int(n), args.symbols, tf) for n in args.sizes for tf in args.timeframes])
+             [(int(n), _symbols(int(n), args.symbols, tf), tf)
+              for n in args.sizes for tf in args.timeframes])
     rows = []
     with tempfile.TemporaryDirectory(prefix="dlip-scale-") as tmp:
         for n, symbols, tf in cases:

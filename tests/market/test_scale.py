@@ -208,3 +208,34 @@ def test_a_large_file_streams_its_problems_with_lines_and_a_cap(tmp_path, monkey
     assert len(info.value.problems) == 100
     assert info.value.summary().splitlines()[-1] == "... and 5,950 more problems"  # 2 per row
     assert not (tmp_path / "out").exists()
+
+
+def test_the_fit_reads_an_even_stride_of_training_bars_past_its_cap(tmp_path) -> None:
+    """Memory for the tokenizer fit stops growing with the dataset: past `max_rows` rows it
+    sees rows 0, k, 2k, ... of the training file, across record batches of any length."""
+    import pyarrow as pa
+
+    from dlip.market.pipeline import _ColumnFile
+
+    values = np.arange(1_003, dtype=np.float64)
+    path = tmp_path / "train.arrow"
+    schema = pa.schema([("x", pa.float64())])
+    with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, schema) as writer:
+        for start, stop in ((0, 7), (7, 500), (500, 501), (501, 1_003)):
+            writer.write_batch(pa.record_batch([pa.array(values[start:stop])], schema=schema))
+    whole = _ColumnFile(path, 10_000)
+    assert whole.rows == 1_003 and np.array_equal(whole["x"], values)
+    capped = _ColumnFile(path, 100)
+    assert capped.step == 11 and capped.rows == len(values[::11])
+    assert np.array_equal(capped["x"], values[::11])
+
+
+def test_a_capped_fit_still_builds_a_valid_dataset(two_symbols, tmp_path, monkeypatch) -> None:
+    from dlip.market import pipeline
+
+    monkeypatch.setattr(pipeline, "FIT_ROWS", 50)
+    card = write_dataset([str(two_symbols)], tmp_path / "ds")
+    assert card["content_hash"] != PINNED_HASH  # fitted on 50 bars, not every training bar
+    table = load_dataset(tmp_path / "ds").table
+    assert len(table) == 1_400 and table["token"].between(-1, 179).all()  # -1: warm-up
+    assert (table["token"] >= 0).sum() >= 1_300

@@ -8,11 +8,13 @@ the same functions run in this process (`embedded`) or as Ray Data tasks (`ray`)
 2. featurize  per symbol: causal features with state carried across pieces, and the
               targets' inputs (the next bars), written under work/feat
 3. fit        on this process: cut the splits on the calendar, fit the tokenizer and the
-              bucket edges on training bars only (reading just those columns)
+              bucket edges on training bars only (reading just those columns; past
+              FIT_ROWS training bars, on every k-th of them)
 4. tokenize   per symbol: splits, tokens and targets, written as the symbol's Parquet
               partition with its canonical digest
 
-Memory: a piece (BATCH_ROWS bars) at a time, plus the training features for the fit.
+Memory: a piece (BATCH_ROWS bars) at a time, plus at most FIT_ROWS training bars for
+the fit, so it does not grow with the dataset.
 """
 
 from __future__ import annotations
@@ -36,6 +38,10 @@ from dlip.market.sources import SymbolBars
 from dlip.market.tokenizer import SESSION_VERSION, CandleTokenizer
 
 NO_FUTURE = np.iinfo(np.int64).max
+# The tokenizer's quantiles are fitted on every training bar up to this many, then on an
+# even stride of them: a quantile of 4 million draws is off by about 0.0005 in probability,
+# and the fit's memory (a few copies of each feature) stays near 300 MB at any size.
+FIT_ROWS = 4_000_000
 ENGINES = ("embedded", "ray")
 FEAT_COLUMNS = ("timestamp", "position", "open", "high", "low", "close", "volume", "scale",
                 *FEATURES, "gap_masked", "valid", "next_return", "next_return_z",
@@ -350,7 +356,7 @@ def fit(work: Path, n_symbols: int, calendar: np.ndarray, settings: BuildSetting
                               f"embargo needs at least about {need}") from None
     cuts_ns = _cuts_ns(cuts)
     train_file = _collect_training(work, n_symbols, cuts_ns)
-    columns = _ColumnFile(train_file)
+    columns = _ColumnFile(train_file, FIT_ROWS)
     try:
         tokenizer = CandleTokenizer.fit(columns, np.ones(columns.rows, dtype=bool))
     except ValueError:
@@ -390,21 +396,33 @@ def _collect_training(work: Path, n_symbols: int, cuts_ns: np.ndarray) -> Path:
 
 
 class _ColumnFile:
-    """A read-only mapping that loads one column of an Arrow file when it is asked for."""
+    """A read-only mapping that loads one column of an Arrow file when it is asked for:
+    every row, or every `step`-th row (from the first) when the file has more than
+    `max_rows`, one record batch at a time."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, max_rows: int) -> None:
         import pyarrow as pa
 
         self.path = path
         with pa.memory_map(str(path)) as source:
-            self.rows = pa.ipc.open_file(source).read_all().num_rows
+            total = pa.ipc.open_file(source).read_all().num_rows
+        self.step = max(1, -(-total // max_rows))
+        self.rows = -(-total // self.step)
 
     def __getitem__(self, name: str) -> np.ndarray:
         import pyarrow as pa
 
         with pa.memory_map(str(self.path)) as source:  # only this column's pages are read
             column = pa.ipc.open_file(source).read_all().column(name)
-            return np.array(column.to_numpy(), copy=True) if column.num_chunks else np.empty(0)
+            if self.step == 1:
+                return np.array(column.to_numpy(), copy=True) if column.num_chunks \
+                    else np.empty(0)
+            out, offset = [], 0  # `offset`: rows of the file before this chunk
+            for chunk in column.chunks:
+                first = -offset % self.step
+                out.append(np.array(chunk.to_numpy()[first::self.step], copy=True))
+                offset += len(chunk)
+            return np.concatenate(out) if out else np.empty(0)
 
 
 def intraday(calendar: np.ndarray) -> bool:
