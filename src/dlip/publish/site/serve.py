@@ -1,13 +1,14 @@
 """`dlip serve`: the site on a live-reloading server that rebuilds only what a save changed.
 
-MkDocs' live-reload server (the one `mkdocs serve` uses: it polls the watched folders and
-tells open browsers to reload after each rebuild) with a rebuild of our own. A save that
-only edits published posts regenerates just their pages (`incremental.update`) and renders
-just those with the MkDocs state kept from the last full build (`live.LiveSite`): at 10,000
-posts that is a fraction of a second instead of a full pass over every page. Anything else
-(a new post, a README, a milestone, mkdocs.yml, a hand-written page under docs/) regenerates
-everything and runs MkDocs' dirty build, which renders the pages whose Markdown changed. The
-blog index, feed, sitemap and search index catch up with an edit on the next full build.
+MkDocs' live-reload server (the one `mkdocs serve` uses: it tells open browsers to reload
+after each rebuild), told of saves at once where it can (`watch`), with a rebuild of our
+own. A save that only edits published posts regenerates just their pages
+(`incremental.update`) and renders just those with the MkDocs state kept from the last full
+build (`live.LiveSite`): at 10,000 posts that is a fraction of a second instead of a full
+pass over every page. Anything else (a new post, a README, a milestone, mkdocs.yml, a
+hand-written page under docs/) regenerates everything and runs MkDocs' dirty build, which
+renders the pages whose Markdown changed. The blog index, feed, sitemap and search index
+catch up with an edit on the next full build.
 """
 
 from __future__ import annotations
