@@ -497,6 +497,28 @@ def test_the_key_follows_imports_into_src_without_inputs(tmp_path: Path) -> None
         "src/lib/__init__.py", "src/lib/a.py", "src/lib/b.py", "src/lib/c.py"]
 
 
+def test_the_key_follows_data_files_a_library_module_declares(tmp_path: Path) -> None:
+    """A style sheet or table read by library code is an input like the code itself."""
+    write(tmp_path / "src/lib/__init__.py", "")
+    write(tmp_path / "src/lib/style.py",
+          '__data_files__ = ("house.mplstyle", "../outside.txt")\nSTYLE = 1\n')
+    write(tmp_path / "src/lib/house.mplstyle", "font.size: 10\n")
+    write(tmp_path / "src/lib/other.mplstyle", "font.size: 10\n")
+    write(tmp_path / "src/outside.txt", "x\n")
+    _milestone(tmp_path, "000_x", "run:\n  - script: train.py\n",
+               **{"train.py": "from lib.style import STYLE\n"})
+    before = _key(tmp_path)
+    write(tmp_path / "src/lib/other.mplstyle", "font.size: 12\n")  # not declared
+    assert _key(tmp_path) == before
+    write(tmp_path / "src/lib/house.mplstyle", "font.size: 12\n")
+    assert _key(tmp_path) != before
+    project = Project.at(tmp_path)
+    manifest = freeze.input_manifest(project, discover_milestones(project)[0][0])
+    assert sorted(manifest["imports"]) == [
+        "src/lib/__init__.py", "src/lib/house.mplstyle", "src/lib/style.py",
+        "src/outside.txt"]  # inside src/: a sibling package's file may be named too
+
+
 @pytest.mark.parametrize("glob", ["code/000_x/**", "code/000_x", "code/*/results/*",
                                   "code/**/*.json"])
 def test_a_glob_reaching_the_milestones_own_results_is_an_error(

@@ -4,7 +4,9 @@ A milestone's Python files and its notebooks' code cells are parsed (never run);
 `import`, `from ... import` and `importlib.import_module("literal")` that names a module
 under the repo's `src/` is followed there, transitively, so a change anywhere in the
 library code a run can execute changes the milestone's input key, whether or not the
-author remembered to declare it in `inputs`. Modules outside `src/` that are not part of
+author remembered to declare it in `inputs`. A library module that reads a data file of
+its own names it in a module-level `__data_files__ = ("name.ext", ...)` (paths relative to
+the module): those files are followed too. Modules outside `src/` that are not part of
 the standard library are the third-party packages the run depends on.
 """
 
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 import sys
 import threading
 from dataclasses import dataclass, field
@@ -22,7 +25,10 @@ from dlip.publish.project import is_inside
 SRC_DIRNAME = "src"
 _MAGIC_PREFIXES = ("%", "!")  # IPython line magics and shell escapes in code cells
 
-_parse_cache: dict[tuple[str, int, int], tuple[frozenset[tuple[str, int]], bool]] = {}
+DATA_FILES_NAME = "__data_files__"
+
+_Parsed = tuple[frozenset[tuple[str, int]], bool, tuple[str, ...]]
+_parse_cache: dict[tuple[str, int, int], _Parsed] = {}
 _cache_lock = threading.Lock()
 
 
@@ -68,6 +74,10 @@ def scan_imports(root: Path, sources: list[Path], local_dir: Path) -> ImportScan
                 rel = module_path.relative_to(root).as_posix()
                 scan.library[rel] = module_path
                 queue.append((module_path, module_package))
+                for data in _parsed(module_path)[2]:
+                    data_path = Path(os.path.normpath(module_path.parent / data))
+                    if is_inside(data_path, src) and data_path.is_file():
+                        scan.library[data_path.relative_to(root).as_posix()] = data_path
     return scan
 
 
@@ -98,19 +108,8 @@ def notebook_code(path: Path) -> str:
 
 
 def _imported_names(path: Path, package: str | None) -> tuple[frozenset[str], bool]:
-    """Absolute dotted names `path` imports (with every parent package); parse once."""
-    try:
-        stat = path.stat()
-    except OSError:
-        return frozenset(), False
-    key = (str(path), stat.st_mtime_ns, stat.st_size)
-    with _cache_lock:
-        cached = _parse_cache.get(key)
-    if cached is None:
-        cached = _parse(path)
-        with _cache_lock:
-            _parse_cache[key] = cached
-    raw, ok = cached
+    """Absolute dotted names `path` imports (with every parent package)."""
+    raw, ok, _ = _parsed(path)
     names: set[str] = set()
     for name, level in raw:
         if level:
@@ -127,7 +126,23 @@ def _imported_names(path: Path, package: str | None) -> tuple[frozenset[str], bo
     return frozenset(names), ok
 
 
-def _parse(path: Path) -> tuple[frozenset[tuple[str, int]], bool]:
+def _parsed(path: Path) -> _Parsed:
+    """What `path` imports and the data files it declares; each file parsed once."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return frozenset(), False, ()
+    key = (str(path), stat.st_mtime_ns, stat.st_size)
+    with _cache_lock:
+        cached = _parse_cache.get(key)
+    if cached is None:
+        cached = _parse(path)
+        with _cache_lock:
+            _parse_cache[key] = cached
+    return cached
+
+
+def _parse(path: Path) -> _Parsed:
     try:
         if path.suffix.lower() == ".ipynb":
             text = notebook_code(path)
@@ -135,7 +150,7 @@ def _parse(path: Path) -> tuple[frozenset[tuple[str, int]], bool]:
             text = path.read_text(encoding="utf-8")
         tree = ast.parse(text, filename=str(path))
     except (OSError, UnicodeDecodeError, ValueError, SyntaxError):
-        return frozenset(), False
+        return frozenset(), False, ()
     found: set[tuple[str, int]] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
@@ -152,7 +167,18 @@ def _parse(path: Path) -> tuple[frozenset[tuple[str, int]], bool]:
             arg = node.args[0] if node.args else None
             if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
                 found.add((arg.value.lstrip("."), 0))
-    return frozenset(found), True
+    return frozenset(found), True, _data_files(tree)
+
+
+def _data_files(tree: ast.Module) -> tuple[str, ...]:
+    """The string constants of a module-level `__data_files__ = (...)`."""
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(
+                isinstance(t, ast.Name) and t.id == DATA_FILES_NAME for t in node.targets) \
+                and isinstance(node.value, (ast.Tuple, ast.List)):
+            return tuple(e.value for e in node.value.elts
+                         if isinstance(e, ast.Constant) and isinstance(e.value, str))
+    return ()
 
 
 def _is_import_module(func: ast.expr) -> bool:
