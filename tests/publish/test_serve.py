@@ -137,6 +137,26 @@ def test_an_open_page_reloads_itself_after_a_save(repo: Path, tmp_path: Path, br
         page.close()
 
 
+@pytest.mark.slow
+def test_serving_a_repo_with_its_own_docs_folder(repo: Path, tmp_path: Path) -> None:
+    """The generated pages land in the author's docs/ (watched): writing them must not set
+    off another rebuild, while a hand-written file there is rebuilt when edited."""
+    write(repo / "mkdocs.yml", "site_name: Ada\ndocs_dir: docs\nextra_css:\n"
+          "  - stylesheets/extra.css\n")  # no `hooks:`: the posts are still watched
+    css = write(repo / "docs/stylesheets/extra.css", "body { color: black; }\n")
+    log = tmp_path / "serve.log"
+    with _serving(repo, log) as (base, server):
+        _wait_for(base + POST, "First words.", 120, server, log)
+        post = repo / "daily-blog/2024-01-01 - One.md"
+        post.write_text("# One\n\nFirst words, from my own docs.\n", encoding="utf-8")
+        _wait_for(base + POST, "from my own docs", 30, server, log)
+        time.sleep(2)  # an echo of our own writes into docs/ would show by now
+        assert re.findall(r"(rendered \d+ pages?|full build) in", log.read_text()) == \
+            ["rendered 1 page"]
+        css.write_text("body { color: navy; }\n", encoding="utf-8")
+        _wait_for(base + "stylesheets/extra.css", "navy", 30, server, log)
+
+
 class _Site:
     """Stands in for `live.LiveSite`: records what a rebuild asked of MkDocs."""
 

@@ -89,6 +89,12 @@ def generated(project: Project) -> set[str]:
     return set() if state is None else state.site.pages.keys() | state.site.copies.keys()
 
 
+def milestones(project: Project) -> list[Milestone]:
+    """The milestones found by the last generation in this process (none before)."""
+    state = _STATE.get(project.root)
+    return [] if state is None else state.milestones
+
+
 def posts_in_docs(project: Project) -> list[str]:
     """The author's posts folders under docs/, as found by this process's first generation."""
     state = _STATE.get(project.root)

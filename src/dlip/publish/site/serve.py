@@ -28,6 +28,7 @@ from dlip.publish.project import Project
 from dlip.publish.site import config as site_config
 from dlip.publish.site import incremental
 from dlip.publish.site.build import _log_to_stderr
+from dlip.publish.site.hook import _watched
 from dlip.publish.site.live import LiveSite
 from dlip.publish.site.watch import Observer, native_ok
 
@@ -208,8 +209,11 @@ def _server(project: Project, site: LiveSite, config, site_dir: str, mount_path:
     if config.config_file_path:
         server.watch(config.config_file_path)
     server = config.plugins.on_serve(server, config=config, builder=builder)
+    # What the author edits, even when their own mkdocs.yml does not list the hook that asks
+    # for it (the hook adds the same folders to `watch`).
+    authored = [str(p) for p in _watched(project, incremental.milestones(project))]
     folders: list[str] = []
-    for item in sorted(os.path.abspath(w) for w in config.watch):
+    for item in sorted({os.path.abspath(w) for w in [*config.watch, *authored]}):
         if not any(_under(item, folder) for folder in folders):  # code/ covers code/000_x
             server.watch(item)
             if os.path.isdir(item):
