@@ -81,23 +81,71 @@ def vocabulary_gallery(tokenizer: CandleTokenizer, path: Path) -> Path:
     return path
 
 
+MONTH = 23  # at most this many bars in a row of the token chart (a month of trading days)
+ROWS_BY_MONTH = 8  # up to this many calendar months, one row each
+
+
+def token_rows(stamps: pd.DatetimeIndex) -> list[tuple[np.ndarray, str]]:
+    """Rows of the token chart: one per calendar month when there are a few months of
+    daily bars, else even runs of at most two months' bars. (positions, row title)."""
+    n = len(stamps)
+    month = np.asarray(stamps.year * 12 + stamps.month)
+    bounds = [0, *(np.flatnonzero(np.diff(month)) + 1), n]
+    if (2 <= len(bounds) - 1 <= ROWS_BY_MONTH and np.diff(bounds).max() <= MONTH
+            and (np.diff(month) >= 0).all()):
+        return [(np.arange(a, z), f"{stamps[a]:%B %Y}")
+                for a, z in zip(bounds[:-1], bounds[1:], strict=True)]
+    per_row = MONTH if n <= ROWS_BY_MONTH * MONTH else 2 * MONTH
+    size = -(-n // max(1, -(-n // per_row)))  # even rows of at most per_row bars
+    runs = [np.arange(a, min(a + size, n)) for a in range(0, n, size)]
+    return [(r, f"{_day(stamps[r[0]])} to {_day(stamps[r[-1]])}") for r in runs]
+
+
+def _day(t: pd.Timestamp) -> str:
+    return str(t.date()) if t == t.normalize() else str(t)
+
+
 def chart_with_tokens(bars: pd.DataFrame, path: Path, title: str = "") -> Path:
-    """A candlestick chart with each bar's token printed under it."""
+    """A candlestick chart with each bar's token printed under it, in stacked rows.
+
+    Rows of about a month (one per calendar month when that fits), so that a phone shows
+    each token at a legible size; every row shares one price axis, so a fall across
+    months reads as a fall down the rows.
+    """
     plt = _pyplot()
-    n = len(bars)
-    fig, ax = plt.subplots(figsize=(max(WIDTH, 0.16 * n + 1), 4.6), layout="constrained")
-    x = np.arange(n)
-    draw_candles(ax, x, *(bars[k].to_numpy() for k in ("open", "high", "low", "close")))
-    low = bars["low"].min()
-    span = bars["high"].max() - low
-    for xi, tok in zip(x, bars["token"], strict=True):
-        ax.text(xi, low - 0.04 * span, str(tok) if tok >= 0 else "-", ha="center", va="top",
-                fontsize=9, rotation=90)
-    ax.set_ylim(low - 0.18 * span, bars["high"].max() + 0.03 * span)
-    step = max(1, n // 10)
-    ax.set_xticks(x[::step], [str(pd.Timestamp(t).date()) for t in bars["timestamp"]][::step],
-                  fontsize=10, rotation=30, ha="right")
-    ax.set_title(title or "Bars and their tokens", fontsize=12)
+    stamps = pd.DatetimeIndex(bars["timestamp"])
+    rows = token_rows(stamps)
+    width = max(len(r) for r, _ in rows)
+    o, h, lo, c = (bars[k].to_numpy() for k in ("open", "high", "low", "close"))
+    tokens = bars["token"].to_numpy()
+    low, high = float(np.nanmin(lo)), float(np.nanmax(h))
+    top = high + 0.03 * (high - low or 1.0)
+    strip = 0.3  # the lowest 30 % of each row holds the tokens
+    fig, axes = plt.subplots(len(rows), 1, figsize=(WIDTH, 0.6 + 2.1 * len(rows)),
+                             sharey=True, squeeze=False, layout="constrained")
+    for ax, (r, row_title) in zip(axes[:, 0], rows, strict=True):
+        x = np.arange(len(r))
+        draw_candles(ax, x, o[r], h[r], lo[r], c[r])
+        on_x = ax.get_xaxis_transform()  # x in data, y as a fraction of the row's height
+        for xi, tok in zip(x, tokens[r], strict=True):
+            label = str(tok) if tok >= 0 else "-"
+            if width <= MONTH:  # room for 10 pt across two bars: alternate two lines
+                ax.text(xi, 0.16 if xi % 2 == 0 else 0.03, label, transform=on_x,
+                        ha="center", va="bottom", fontsize=10)
+            else:  # two months a row: one upright column of 9 pt digits per bar
+                ax.text(xi, 0.03, label, transform=on_x, ha="center", va="bottom",
+                        fontsize=9, rotation=90)
+        ax.set_xlim(-0.7, width - 0.3)
+        daily = bool((stamps[r] == stamps[r].normalize()).all())
+        step = 5 if width <= MONTH else 10
+        ax.set_xticks(x[::step], [f"{t:%b} {t.day}" if daily else str(t)
+                                  for t in stamps[r][::step]], fontsize=10)
+        ax.grid(axis="x", visible=False)
+        ax.set_title(row_title, loc="left", fontsize=11, fontweight="normal")
+    ax = axes[0, 0]
+    ax.set_ylim((low - strip * top) / (1 - strip), top)
+    ax.set_yticks([y for y in ax.get_yticks() if low <= y <= top])  # none in the token strip
+    fig.suptitle(title or "Bars and their tokens", fontsize=12, fontweight="bold")
     fig.savefig(path, dpi=DPI)
     plt.close(fig)
     return path
