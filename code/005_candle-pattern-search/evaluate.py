@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 from results_io import results_dir, update_metrics
 
+from dlip.figures import use_house_style
 from dlip.market.dataset import build
 from dlip.patterns import baselines as bl
 from dlip.patterns.report import LABELS, compare
@@ -69,85 +70,117 @@ def _pyplot():
     return plt
 
 
+CURVE_LABELS = {"train_loss": "training (next-token loss)", "val_loss": "validation",
+                "train_ce": "training, heads' cross-entropy", "train_nca": "training, NCA loss",
+                "val_ce": "validation, heads' cross-entropy"}
+STAGE_TITLES = {"pretrain_history": "Pretraining: the language model of candles",
+                "finetune_history": "Fine-tuning for search"}
+
+
+def _reliability_panel(ax, joined: dict, shown: list[str], col: str, truth, title: str) -> None:
+    lo, hi = 1.0, 0.0
+    for n in shown:
+        s = joined[n]
+        r = reliability(s[col].to_numpy(float), truth(s).to_numpy())
+        r = r[r["count"] >= 20]
+        ax.plot(r["mean_p"], r["observed"], "o-", ms=4, lw=1.6, label=LABELS.get(n, n))
+        seen = pd.concat([r["mean_p"], r["observed"]])  # every point inside the panel
+        lo, hi = min(lo, seen.min()), max(hi, seen.max())
+    lo, hi = max(0.0, lo - 0.05), min(1.0, hi + 0.05)
+    ax.plot([lo, hi], [lo, hi], color="#999", lw=1, ls="--")
+    ax.set_xlim(lo, hi)
+    ax.set_ylim(lo, hi)
+    ax.set_title(title, fontsize=12)
+
+
 def reliability_figures(frames: dict[str, pd.DataFrame], m: bl.Market, out: Path) -> None:
+    """P(up) in one panel; the three range classes two by two, the legend in the fourth
+    cell: 6.9 in wide, so every label stays legible at the page's width and on a phone."""
     from dlip.patterns.scoring import attach_targets
 
     plt = _pyplot()
     shown = [n for n in ("model", "pretrained", "har", "garch", "knn_raw", "base_rate")
              if n in frames]
     joined = {n: attach_targets(frames[n], m.table, m.targets) for n in shown}
-    panels = [("next close up", "p_up", lambda s: s["y_up"] == 1)]
-    panels += [(f"next range {c}", col, (lambda s, k=k: s["y_range"] == k))
-               for k, (c, col) in enumerate(zip(RANGE_CLASSES, RANGE_PROB_COLUMNS, strict=True))]
-    for name, panel_list in (("reliability_direction.png", panels[:1]),
-                             ("reliability_range.png", panels[1:])):
-        fig, axes = plt.subplots(1, len(panel_list), figsize=(4.6 * len(panel_list), 4.4),
-                                 squeeze=False)
-        for ax, (title, col, truth) in zip(axes[0], panel_list, strict=True):
-            lo = 1.0
-            hi = 0.0
-            for n in shown:
-                s = joined[n]
-                r = reliability(s[col].to_numpy(float), truth(s).to_numpy())
-                r = r[r["count"] >= 20]
-                ax.plot(r["mean_p"], r["observed"], "o-", ms=3, label=LABELS.get(n, n))
-                lo, hi = min(lo, r["mean_p"].min()), max(hi, r["mean_p"].max())
-            lo, hi = max(0.0, lo - 0.05), min(1.0, hi + 0.05)
-            ax.plot([lo, hi], [lo, hi], color="#999", lw=0.8, ls="--")
-            ax.set_xlim(lo, hi)
-            ax.set_ylim(lo, hi)
-            ax.set_title(f"{title} (test)")
-            ax.set_xlabel("predicted probability (bins with 20+ bars)")
-            ax.set_ylabel("observed frequency")
-        axes[0][0].legend(fontsize=7)
-        fig.tight_layout()
-        fig.savefig(out / name, dpi=110)
-        plt.close(fig)
+    xlabel = "predicted probability (bins with 20+ bars)"
+    fig, ax = plt.subplots(figsize=(6.9, 5.8))
+    _reliability_panel(ax, joined, shown, "p_up", lambda s: s["y_up"] == 1,
+                       "Next close up: reliability on test")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("observed frequency")
+    fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncol=2,
+               fontsize=10)
+    fig.savefig(out / "reliability_direction.png")
+    plt.close(fig)
+
+    fig, axes = plt.subplots(2, 2, figsize=(6.9, 6.9))
+    for k, (ax, c, col) in enumerate(zip(axes.flat, RANGE_CLASSES, RANGE_PROB_COLUMNS,
+                                         strict=False)):
+        _reliability_panel(ax, joined, shown, col, lambda s, k=k: s["y_range"] == k,
+                           f"next range {c}")
+        ax.tick_params(labelsize=10)
+    axes[1, 1].axis("off")
+    axes[1, 1].legend(*axes[0, 0].get_legend_handles_labels(), loc="center", fontsize=10)
+    fig.supxlabel(xlabel, fontsize=11)
+    fig.supylabel("observed frequency", fontsize=11)
+    fig.suptitle("Range classes: reliability on test", fontsize=13, fontweight="bold")
+    fig.savefig(out / "reliability_range.png")
+    plt.close(fig)
 
 
 def difference_figure(c, out: Path) -> None:
+    """The two verdicts' intervals, one above the other at the content width."""
     plt = _pyplot()
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.2))
+    fig, axes = plt.subplots(2, 1, figsize=(6.9, 7.6))
     for ax, diffs, base, title in (
-        (axes[0], c.range_diffs, "har", "next-bar range: log-loss minus HAR"),
-        (axes[1], c.direction_diffs, "base_rate", "direction: log-loss minus base rate"),
+        (axes[0], c.range_diffs, "har", "Next-bar range: log-loss minus HAR"),
+        (axes[1], c.direction_diffs, "base_rate", "Direction: log-loss minus base rate"),
     ):
         rows = [(m, d) for (m, b), d in diffs.items() if b == base]
         rows.sort(key=lambda r: r[1].mean)
         y = np.arange(len(rows))
         for i, (_, d) in enumerate(rows):
             color = "#2a7" if d.hi < 0 else ("#c33" if d.lo > 0 else "#555")
-            ax.plot([d.lo, d.hi], [i, i], color=color, lw=2)
-            ax.plot([d.mean], [i], "o", color=color)
-        ax.axvline(0, color="#333", lw=0.8)
-        ax.set_yticks(y, [LABELS.get(m, m) for m, _ in rows], fontsize=8)
-        ax.set_title(f"{title}, 95% block bootstrap (test)", fontsize=9)
-        ax.set_xlabel("nats per bar (below 0: better)")
-    fig.tight_layout()
-    fig.savefig(out / "loss_differences.png", dpi=110)
+            ax.plot([d.lo, d.hi], [i, i], color=color, lw=2.5)
+            ax.plot([d.mean], [i], "o", color=color, ms=7)
+        ax.axvline(0, color="#333", lw=1)
+        ax.set_yticks(y, [LABELS.get(m, m) for m, _ in rows], fontsize=10)
+        ax.tick_params(axis="x", labelsize=10)
+        ax.grid(axis="y", visible=False)
+        ax.set_title(title, fontsize=12)
+        ax.set_xlabel("nats per bar (below 0: better)", fontsize=11)
+    fig.suptitle("Differences with their 95% block-bootstrap intervals on test\n"
+                 "green: interval below 0, red: above 0, grey: it includes 0",
+                 fontsize=11)
+    fig.savefig(out / "loss_differences.png")
     plt.close(fig)
 
 
 def learning_curves(report: dict, out: Path) -> bool:
-    """Pretraining and fine-tuning curves from the model's report, when it has them."""
+    """Pretraining and fine-tuning curves from the model's report, when it has them,
+    one above the other; a dotted line marks the step whose weights were kept."""
     plt = _pyplot()
     series = [(k, v) for k, v in report.items()
               if k.endswith("history") and isinstance(v, list) and v and isinstance(v[0], dict)]
     if not series:
         return False
-    fig, axes = plt.subplots(1, len(series), figsize=(5.5 * len(series), 4), squeeze=False)
-    for ax, (name, rows) in zip(axes[0], series, strict=True):
+    fig, axes = plt.subplots(len(series), 1, figsize=(6.9, 3.6 * len(series)), squeeze=False)
+    for ax, (name, rows) in zip(axes[:, 0], series, strict=True):
         frame = pd.DataFrame(rows)
         x = frame["step"] if "step" in frame else np.arange(len(frame))
         for col in frame.columns:
             curve = col.endswith(("loss", "_ce", "_nca")) and not col.startswith("best")
             if curve and pd.api.types.is_numeric_dtype(frame[col]):
-                ax.plot(x, frame[col], label=col)
-        ax.set_title(name.replace("_", " "))
-        ax.set_xlabel("step")
-        ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(out / "learning_curves.png", dpi=110)
+                ax.plot(x, frame[col], label=CURVE_LABELS.get(col, col.replace("_", " ")))
+        if "best_step" in frame and frame["best_step"].notna().any():
+            ax.axvline(float(frame["best_step"].dropna().iloc[-1]), color="#555", ls=":",
+                       lw=1.5, label="step kept (best validation)")
+        ax.set_title(STAGE_TITLES.get(name, name.replace("_", " ")), fontsize=12)
+        ax.set_xlabel("step", fontsize=11)
+        ax.set_ylabel("nats", fontsize=11)
+        ax.tick_params(labelsize=10)
+        ax.legend(fontsize=10)
+    fig.savefig(out / "learning_curves.png")
     plt.close(fig)
     return True
 
@@ -173,7 +206,7 @@ def analog_charts(model, dataset, out: Path) -> list[str]:
             w = np.arange(max(0, end - BARS_SHOWN + 1), end + 1)
             return w[sym[w] == sym[end]]
 
-        titles = [f"{sym[r]} {pd.Timestamp(ts[r]).date()}, similarity {s:.2f}" for r, s in found]
+        titles = [f"{sym[r]} {pd.Timestamp(ts[r]).date()}, sim. {s:.3f}" for r, s in found]
         name = f"analogs_{FAMOUS_SYMBOL.lower()}_{day}.png"
         analog_chart(t, window(row), [window(r) for r, _ in found], titles,
                      f"query: {FAMOUS_SYMBOL} {day}", out / name)
@@ -204,6 +237,7 @@ def main() -> None:
     parser.add_argument("--baselines-only", action="store_true",
                         help="skip the model (for a quick look at the baselines)")
     args = parser.parse_args()
+    use_house_style()
     out = results_dir()
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
