@@ -290,3 +290,20 @@ def test_search_finds_a_post_once_not_on_every_page_that_lists_it(built) -> None
     assert not any(loc.startswith(("blog/archive", "blog/tags", "blog/page")) for loc in locations)
     assert "" not in locations and "blog/" not in locations  # home and blog index are lists
     assert "code/000_xor/" in locations  # pages of their own stay searchable
+
+
+def test_every_milestone_and_the_latest_posts_have_their_own_nav_entry(tmp_path: Path) -> None:
+    """Material's navigation.indexes folded the first milestone (its page is an index.md)
+    into the "Milestones" heading: a learner's first milestone vanished from the nav."""
+    for number, title in (("000", "First"), ("001", "Second")):
+        folder = tmp_path / "code" / f"{number}_{title.lower()}"
+        write(folder / "README.md", f"# {title}\n\nText.\n")
+        write(folder / "milestone.yml", f"title: {title}\nstatus: planned\n")
+    write(tmp_path / "daily-blog/2024-01-01 - Day one.md", "# Day one\n\nHello.\n")
+    result = dlip("build", "--no-run", "--repo", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    html = (tmp_path / "site" / "index.html").read_text(encoding="utf-8")
+    nav = html[html.index('class="md-nav md-nav--primary"'):]
+    for href, text in (("code/000_first/", "000 · First"), ("code/001_second/", "001 · Second"),
+                       ("blog/", "Latest posts")):
+        assert re.search(rf'href="{re.escape(href)}"[^>]*>\s*(<span[^>]*>\s*)?{text}', nav), text

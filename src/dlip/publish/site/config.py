@@ -184,7 +184,7 @@ def default_config(project: Project) -> dict[str, Any]:
         "theme": {
             "name": "material",
             "font": False,  # no request to Google Fonts: the site stays on its own origin
-            "features": ["navigation.sections", "navigation.indexes", "navigation.top",
+            "features": ["navigation.sections", "navigation.top",
                          "content.code.copy", "search.highlight",
                          "content.action.edit", "content.action.view"],
             "palette": [
