@@ -39,6 +39,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
                       outputs=[new_output("stream", name="stdout", text=log)]),
     ]), root / "notes" / "training.ipynb")
     write(root / "notes" / "summary.md", "# Summary\n\nWhat I learnt:\n\n![[loss]]\n")
+    write(root / "daily-blog" / "2024-05-02 - Attention.md", "# Attention\n\n$$\n"
+          + " + ".join(f"\\mathrm{{softmax}}(Q_{i} K_{i}^\\top / \\sqrt{{d_k}}) V_{i}"
+                       for i in range(6)) + "\n$$\n")
     result = dlip("build", "--repo", str(root))
     assert result.returncode == 0, result.stderr
     return root / "site"
@@ -121,3 +124,22 @@ def test_an_embedded_note_shows_in_its_box_with_its_math(browser, base_url: str)
         assert box.locator(".katex-error").count() == 0
     finally:
         page.close()
+
+
+def test_a_formula_wider_than_a_phone_scrolls_in_its_box(browser, base_url: str) -> None:
+    """The page keeps the phone's width; the formula scrolls sideways inside its block."""
+    context = browser.new_context(viewport={"width": 390, "height": 800})
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    try:
+        page.goto(base_url + "blog/2024/05/02/attention/", wait_until="networkidle")
+        page.wait_for_selector(".katex-display", state="attached")
+        widths = page.evaluate("""() => {
+            const box = document.querySelector('.katex-display').closest('.arithmatex');
+            return {page: document.documentElement.scrollWidth, inner: box.scrollWidth,
+                    shown: box.clientWidth, overflow: getComputedStyle(box).overflowX};
+        }""")
+        assert widths["page"] <= 390, widths
+        assert widths["inner"] > widths["shown"] and widths["overflow"] == "auto", widths
+    finally:
+        context.close()

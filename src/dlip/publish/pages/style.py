@@ -35,6 +35,7 @@ table.dlip-streak-month th { font-weight: 400; opacity: .7; padding: 0; }
 .md-typeset .dlip-milestone-headline code { font-size: .8em; }
 .md-typeset .dlip-milestone-summary { font-size: .8em; opacity: .85; }
 .dlip-progress { margin: .6em 0 1em; overflow-x: auto; }
+.md-typeset div.arithmatex { overflow-x: auto; overflow-y: hidden; position: relative; }
 .dlip-progress svg { max-width: 100%; height: auto; font-family: var(--md-text-font-family); }
 .md-typeset td code, .md-typeset th code { word-break: normal; overflow-wrap: normal;
   hyphens: none; }  /* file names in tables wrap between words, never inside one */
