@@ -81,8 +81,10 @@ class LiveSite:
     def render(self, pages: Sequence[str]) -> bool:
         """Render these docs-relative Markdown pages into the site as the last build would;
         False (nothing rendered) when one of them is not a page that build knows."""
-        from mkdocs.commands.build import _build_page, _populate_page
-
+        try:  # MkDocs' own page steps; private, so a MkDocs without them gets full builds
+            from mkdocs.commands.build import _build_page, _populate_page
+        except ImportError:
+            return False
         kept = self._kept
         if kept is None:
             return False
