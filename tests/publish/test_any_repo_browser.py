@@ -143,3 +143,24 @@ def test_a_formula_wider_than_a_phone_scrolls_in_its_box(browser, base_url: str)
         assert widths["inner"] > widths["shown"] and widths["overflow"] == "auto", widths
     finally:
         context.close()
+
+
+def test_a_notebook_on_a_phone_gives_the_prompts_width_to_code_and_keeps_log_lines(
+        browser, base_url: str) -> None:
+    """Jupyter's In/Out prompt column took a quarter of a 390 px screen, and its
+    pre-wrap broke every line of a training log in two."""
+    context = browser.new_context(viewport={"width": 390, "height": 800})
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    try:
+        page.goto(base_url + "notes/training/", wait_until="networkidle")
+        shown = page.evaluate("""() => ({
+            prompts: [...document.querySelectorAll('.jp-InputPrompt, .jp-OutputPrompt')]
+                .map(e => getComputedStyle(e).display),
+            wrap: getComputedStyle(document.querySelector('.jp-OutputArea-output pre'))
+                .whiteSpace,
+            page: document.documentElement.scrollWidth})""")
+        assert shown["prompts"] and set(shown["prompts"]) == {"none"}, shown
+        assert shown["wrap"] == "pre" and shown["page"] <= 390, shown
+    finally:
+        context.close()

@@ -67,5 +67,10 @@ details.dlip-output-more > pre { max-height: 36em; overflow: auto; margin: .3em 
   .md-content__inner:has(> .dlip-streak) { display: flex; flex-direction: column; }
   .md-content__inner:has(> .dlip-streak) > .dlip-streak { order: 1; }
   .dlip-streak-months > table:not(:last-child) { display: none; }
+  /* Notebooks: the In/Out prompts give their width to the code; a log keeps its lines and
+     scrolls sideways instead of breaking each one in two. */
+  .md-content .jupyter-wrapper .jp-CodeCell .jp-Cell-inputWrapper .jp-InputPrompt,
+  .md-content .jupyter-wrapper .jp-OutputPrompt { display: none; }
+  .md-content .jupyter-wrapper .jp-OutputArea-output pre { white-space: pre; }
 }
 """
