@@ -26,3 +26,9 @@ def dlip(
     """Run `python -m dlip.cli ARGS` as a user would, capturing its output; never raises on exit."""
     return subprocess.run([sys.executable, "-m", "dlip.cli", *args], cwd=cwd,
                           capture_output=True, text=True, check=False, timeout=timeout)
+
+
+def git(root: Path, *args: str) -> None:
+    """Run git in `root` as the test author (Ada Learner), whatever the machine's git config."""
+    subprocess.run(["git", "-c", "user.name=Ada Learner", "-c", "user.email=ada@example.org",
+                    *args], cwd=root, check=True, capture_output=True)

@@ -17,16 +17,14 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import re
-import subprocess
 from datetime import date, timedelta
 from pathlib import Path
 
 import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
-from repo_files import dlip, write
+from repo_files import dlip, git, write
 from site_crawl import crawl
 
 from dlip.publish.pages.streak import month_grid_html
@@ -55,12 +53,6 @@ $$
 
 Visible text.%%a hidden comment%% And a [[attention|wikilink to a note]].
 """
-
-
-def git(root: Path, *args: str) -> None:
-    env = {**os.environ, "GIT_AUTHOR_NAME": "a", "GIT_AUTHOR_EMAIL": "a@example.org",
-           "GIT_COMMITTER_NAME": "a", "GIT_COMMITTER_EMAIL": "a@example.org"}
-    subprocess.run(["git", *args], cwd=root, check=True, capture_output=True, env=env)
 
 
 def make_grown_repo(root: Path) -> Path:

@@ -7,21 +7,15 @@ host. One repo built with the real CLI, a GitHub remote and a branch named `trun
 from __future__ import annotations
 
 import re
-import subprocess
 from pathlib import Path
 
 import pytest
-from repo_files import dlip, write
+from repo_files import dlip, git, write
 
 from dlip.publish.project import Project
 from dlip.publish.site.edit_links import EditLinks, current_branch
 
 REPO = "https://github.com/ada/learning"
-
-
-def git(root: Path, *args: str) -> None:
-    subprocess.run(["git", "-c", "user.name=Ada", "-c", "user.email=ada@example.org", *args],
-                   cwd=root, check=True, capture_output=True)
 
 
 def buttons(html: str) -> tuple[str | None, str | None]:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
-from repo_files import dlip, write
+from repo_files import dlip, git, write
 
 from dlip.publish.site.config import github_urls
 
@@ -25,11 +24,6 @@ from dlip.publish.site.config import github_urls
 )
 def test_github_remote_gives_the_pages_and_repo_urls(remote, expected) -> None:
     assert github_urls(remote) == expected
-
-
-def git(root: Path, *args: str) -> None:
-    subprocess.run(["git", "-c", "user.name=Ada Learner", "-c", "user.email=ada@example.org",
-                    *args], cwd=root, check=True, capture_output=True)
 
 
 @pytest.fixture(scope="module")
