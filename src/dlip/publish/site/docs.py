@@ -15,6 +15,7 @@ from dlip import atomic
 from dlip.publish.discover.post_folders import post_folders
 from dlip.publish.model import Problem
 from dlip.publish.pages.generate import Site
+from dlip.publish.pages.sources import Source
 from dlip.publish.project import Project, is_inside
 
 NAV_FILE = "nav.json"  # in the work dir: the hook reads it to set MkDocs' nav
@@ -72,14 +73,15 @@ def read_nav(project: Project) -> list[Any] | None:
         return None
 
 
-def read_generated(project: Project) -> tuple[set[str], dict[str, dict[str, Any]]]:
+def read_generated(project: Project) -> tuple[set[str], dict[str, Source]]:
     """What the last generation wrote, and each page's source in the repo (see SOURCES_FILE)."""
     manifest = _read_manifest(project.work_dir / MANIFEST_FILE)
     try:
-        sources = json.loads((project.work_dir / SOURCES_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        data = json.loads((project.work_dir / SOURCES_FILE).read_text(encoding="utf-8"))
+        sources = {page: Source(**fields) for page, fields in data.items()}
+    except (OSError, ValueError, TypeError, AttributeError):
         sources = {}
-    return manifest, sources if isinstance(sources, dict) else {}
+    return manifest, sources
 
 
 def _may_write(rel: str, target: Path, previous: set[str], owns_everything: bool,

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+from dlip.publish.pages.sources import Source
 from dlip.publish.project import Project, is_inside
 
 _BRANCH_IN_EDIT_URI = re.compile(r"^/?(?:-/)?(?:edit|blob|tree)/([^/]+)/")
@@ -55,23 +56,53 @@ class EditLinks:
         path = quote(repo_rel.strip("/"), safe="/")
         return f"{self.repo_url}/{prefix}{action}/{quote(self.branch, safe='')}/{path}"
 
-    def for_page(self, src_uri: str, abs_src_path: str | None, project: Project,
-                 generated: set[str], sources: dict[str, dict[str, Any]]) -> PageLinks:
+
+@dataclass(frozen=True)
+class PageLinker:
+    """One build's edit and source links: the repo's host (None: leave MkDocs' own links)
+    and what the last generation wrote, read once per build, not once per page."""
+
+    links: EditLinks | None
+    root: Path
+    generated: set[str]  # docs-relative pages dlip wrote
+    sources: dict[str, Source]  # docs-relative page -> its file in the repo
+    docs_are_generated: bool  # the docs folder is dlip's own (.dlip/docs)
+
+    @classmethod
+    def for_build(cls, project: Project, repo_url: str | None) -> PageLinker:
+        from dlip.publish.site.config import read_user_config
+        from dlip.publish.site.docs import read_generated
+
+        generated, sources = read_generated(project)
+        return cls(EditLinks.for_site(repo_url, project, read_user_config(project)),
+                   project.root, generated, sources,
+                   is_inside(project.docs_dir, project.work_dir))
+
+    def apply(self, page: Any) -> None:
+        """Set the MkDocs page's `edit_url` and `dlip_source_url` (the theme's buttons)."""
+        src = page.file.src_uri
+        if self.links is None:
+            if src in self.generated or src in self.sources:
+                page.edit_url = None  # MkDocs' guess would name the generated copy
+            return
+        found = self.for_page(src, page.file.abs_src_path)
+        page.edit_url, page.dlip_source_url = found.edit, found.view
+
+    def for_page(self, src_uri: str, abs_src_path: str | None) -> PageLinks:
         """The links of the page MkDocs built from `src_uri` (docs-relative)."""
-        source = sources.get(src_uri)
-        if isinstance(source, dict) and isinstance(source.get("view"), str):
-            edit = source.get("edit")
-            view_action = "tree" if source.get("view_is_folder") else "blob"
-            return PageLinks(self.url("edit", edit) if isinstance(edit, str) else None,
-                             self.url(view_action, source["view"]))
-        if src_uri in generated or abs_src_path is None or is_inside(project.docs_dir,
-                                                                     project.work_dir):
+        assert self.links is not None
+        source = self.sources.get(src_uri)
+        if source is not None:
+            return PageLinks(self.links.url("edit", source.edit) if source.edit else None,
+                             self.links.url("tree" if source.view_is_folder else "blob",
+                                            source.view))
+        if src_uri in self.generated or abs_src_path is None or self.docs_are_generated:
             return PageLinks(None, None)  # made by dlip from nothing the author wrote
         path = Path(abs_src_path)
-        if not is_inside(path, project.root):
+        if not is_inside(path, self.root):
             return PageLinks(None, None)
-        rel = path.resolve().relative_to(project.root.resolve()).as_posix()
-        return PageLinks(self.url("edit", rel), self.url("blob", rel))
+        rel = path.resolve().relative_to(self.root.resolve()).as_posix()
+        return PageLinks(self.links.url("edit", rel), self.links.url("blob", rel))
 
 
 def current_branch(project: Project) -> str:

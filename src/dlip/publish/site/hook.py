@@ -12,11 +12,15 @@ import logging
 import os
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dlip.publish.model import Milestone
 from dlip.publish.pages.feed import FEED_PATH
 from dlip.publish.pages.math import with_math
 from dlip.publish.project import WORK_DIRNAME, Project
+
+if TYPE_CHECKING:
+    from dlip.publish.site.edit_links import PageLinker
 
 log = logging.getLogger("dlip")  # not under "mkdocs": strict mode does not count these
 _EMPTY_SCRIPT = re.compile(r'<script src="">\s*</script>')
@@ -81,13 +85,15 @@ def on_config(config):
 
 def on_files(files, config):
     """Posts kept under the author's own docs/ (docs/blog/) are published as generated post
-    pages; MkDocs does not render their sources a second time."""
+    pages; MkDocs does not render their sources a second time. Also reads, once per build,
+    what each page's edit and source buttons link to."""
     from dlip.publish.discover.post_folders import (
         has_date_field,
         looks_dated,
         post_files,
         post_folders,
     )
+    from dlip.publish.site.edit_links import PageLinker
 
     project = project_for(config.config_file_path)
     docs = Path(config.docs_dir).resolve()
@@ -100,37 +106,19 @@ def on_files(files, config):
                 found = files.get_file_from_path(rel)
                 if found is not None:
                     files.remove(found)
-    _EDIT_LINKS[config.config_file_path] = _edit_links(project, config)
+    _LINKERS[config.config_file_path] = PageLinker.for_build(project, config.repo_url)
     return files
 
 
-# Per config file: what on_page_context needs to give each page its edit and source links.
-_EDIT_LINKS: dict[str | None, tuple] = {}
-
-
-def _edit_links(project: Project, config) -> tuple:
-    from dlip.publish.site.config import read_user_config
-    from dlip.publish.site.docs import read_generated
-    from dlip.publish.site.edit_links import EditLinks
-
-    links = EditLinks.for_site(config.repo_url, project, read_user_config(project))
-    return (links, project, *read_generated(project))
+# Per config file: this build's edit and source links, read in on_files.
+_LINKERS: dict[str | None, PageLinker] = {}
 
 
 def on_page_context(context, page, config, nav):
     """Point the page's edit and source buttons at the file the author edits."""
-    state = _EDIT_LINKS.get(config.config_file_path)
-    if state is None:
-        return context
-    links, project, generated, sources = state
-    src = page.file.src_uri
-    if links is None:
-        if src in generated or src in sources:
-            page.edit_url = None  # MkDocs' guess would name the generated copy, not the source
-        return context
-    found = links.for_page(src, page.file.abs_src_path, project, generated, sources)
-    page.edit_url = found.edit
-    page.dlip_source_url = found.view
+    linker = _LINKERS.get(config.config_file_path)
+    if linker is not None:
+        linker.apply(page)
     return context
 
 
