@@ -117,14 +117,19 @@ def _short(text: str) -> str:
     if len(text) <= VALUE_CHARS:
         return text
     number_part, _, unit = text.partition(" ")
-    if unit and number_part.rstrip("%×x").replace(",", "").replace(".", "", 1).lstrip("-+") \
-            .isdigit():
+    if unit and _number(number_part.rstrip("%×x")) is not None:
         return _short(number_part)
-    try:
-        number = float(text.replace(",", ""))
-    except ValueError:
+    number = _number(text)
+    if number is None:
         return text[: VALUE_CHARS - 1] + "…"
     for size, suffix in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
         if abs(number) >= size:
             return f"{number / size:.3g}{suffix}"
     return f"{number:.3g}"
+
+
+def _number(text: str) -> float | None:
+    try:
+        return float(text.replace(",", ""))
+    except ValueError:
+        return None
