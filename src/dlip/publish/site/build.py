@@ -178,7 +178,7 @@ def run_mkdocs(project: Project) -> bool:
 
 
     config_file = project.user_mkdocs_yml or site_config.write_default_config(project)
-    handler = _log_to_stderr(logging.WARNING)
+    handler = log_to_stderr(logging.WARNING)
     previous = os.environ.get(site_config.READY_ENV)
     os.environ[site_config.READY_ENV] = "1"  # the pages are generated; the hook only sets the nav
     try:
@@ -220,7 +220,7 @@ def _print_problems(problems: list[Problem]) -> None:
         print(f"{p.severity}: {where}: {p.reason}", file=sys.stderr)
 
 
-def _log_to_stderr(level: int) -> logging.Handler:
+def log_to_stderr(level: int) -> logging.Handler:
     handler = logging.StreamHandler(sys.stderr)
     handler.setLevel(level)
     handler.setFormatter(logging.Formatter("mkdocs %(levelname)s: %(message)s"))

@@ -77,7 +77,7 @@ def on_config(config):
         # Only notebooks are notebooks here: .py files are sources shown for download.
         ignore = jupyter.config["ignore"]
         ignore.extend(p for p in JUPYTER_IGNORE if p not in ignore)
-    for path in _watched(project, milestones):
+    for path in authored_paths(project, milestones):
         if str(path) not in config.watch:
             config.watch.append(str(path))
     return config
@@ -131,7 +131,7 @@ def on_post_page(output: str, page, config) -> str:
     return with_math(_EMPTY_SCRIPT.sub("", output), depth)
 
 
-def _watched(project: Project, milestones: list[Milestone]) -> list[Path]:
+def authored_paths(project: Project, milestones: list[Milestone]) -> list[Path]:
     """What an author edits: posts, milestone folders, README and the folders of notes."""
     from dlip.publish.discover.notes import discover_notes
     from dlip.publish.discover.post_folders import post_folders

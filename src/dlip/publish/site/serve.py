@@ -27,8 +27,8 @@ from urllib.parse import urlsplit
 from dlip.publish.project import Project
 from dlip.publish.site import config as site_config
 from dlip.publish.site import incremental
-from dlip.publish.site.build import _log_to_stderr
-from dlip.publish.site.hook import _watched
+from dlip.publish.site.build import log_to_stderr
+from dlip.publish.site.hook import authored_paths
 from dlip.publish.site.live import LiveSite
 from dlip.publish.site.watch import Observer, native_ok
 
@@ -44,7 +44,7 @@ def serve(project: Project, dev_addr: str = "127.0.0.1:8000") -> int:
 
     config_file = str(project.user_mkdocs_yml or site_config.write_default_config(project))
     site_dir = tempfile.mkdtemp(prefix="dlip-serve-")
-    handler = _log_to_stderr(logging.INFO)
+    handler = log_to_stderr(logging.INFO)
     handler.addFilter(_not_dirty_warning)
     previous = os.environ.get(site_config.READY_ENV)
     # Pages are generated here before each build: the hook only sets the nav and the rest.
@@ -211,7 +211,7 @@ def _server(project: Project, site: LiveSite, config, site_dir: str, mount_path:
     server = config.plugins.on_serve(server, config=config, builder=builder)
     # What the author edits, even when their own mkdocs.yml does not list the hook that asks
     # for it (the hook adds the same folders to `watch`).
-    authored = [str(p) for p in _watched(project, incremental.milestones(project))]
+    authored = [str(p) for p in authored_paths(project, incremental.milestones(project))]
     folders: list[str] = []
     for item in sorted({os.path.abspath(w) for w in [*config.watch, *authored]}):
         if not any(_under(item, folder) for folder in folders):  # code/ covers code/000_x
