@@ -32,3 +32,8 @@ def git(root: Path, *args: str) -> None:
     """Run git in `root` as the test author (Ada Learner), whatever the machine's git config."""
     subprocess.run(["git", "-c", "user.name=Ada Learner", "-c", "user.email=ada@example.org",
                     *args], cwd=root, check=True, capture_output=True)
+
+
+def built_page(root: Path, url: str) -> str:
+    """The HTML `dlip build` wrote for the page at `url` (directory URLs: url/index.html)."""
+    return (root / "site" / url / "index.html").read_text(encoding="utf-8")

@@ -24,7 +24,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
-from repo_files import dlip, git, write
+from repo_files import built_page, dlip, git, write
 from site_crawl import crawl
 
 from dlip.publish.pages.streak import month_grid_html
@@ -137,10 +137,6 @@ def postless(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     return root, result.stdout + result.stderr
 
 
-def page(root: Path, url: str) -> str:
-    return (root / "site" / url / "index.html").read_text(encoding="utf-8")
-
-
 # --- posts -------------------------------------------------------------------------------
 
 
@@ -155,30 +151,30 @@ def test_posts_in_docs_blog_are_found_and_the_folder_is_named(grown) -> None:
 
 def test_a_heading_with_an_unpadded_date_gives_just_the_title(grown) -> None:
     root, _ = grown
-    html = page(root, "blog/2024/12/03/unpadded-date")
+    html = built_page(root, "blog/2024/12/03/unpadded-date")
     assert "<h1" in html and "Unpadded date</h1>" in html
     assert "2024-12-3" not in html
 
 
 def test_posts_of_one_day_keep_the_order_they_were_committed_in(grown) -> None:
     root, _ = grown
-    index = page(root, "blog")
+    index = built_page(root, "blog")
     shown = [t for t in re.findall(r"Milestone 00\d [a-z ]+", index)]
     newest_first = list(dict.fromkeys(shown))
     assert newest_first == list(reversed(SAME_DAY)), newest_first
-    first = page(root, "blog/2024/03/05/milestone-000-done")
+    first = built_page(root, "blog/2024/03/05/milestone-000-done")
     assert "Milestone 001 started →" in first
     feed = (root / "site/feed.xml").read_text(encoding="utf-8")
     titles = [t for t in re.findall(r"<title[^>]*>([^<]+)</title>", feed) if "Milestone" in t]
     assert titles == list(reversed(SAME_DAY))
-    month = page(root, "blog/archive/2024/03")
+    month = built_page(root, "blog/archive/2024/03")
     assert [t for t in re.findall(r"Milestone 00\d [a-z ]+", month)] == SAME_DAY
 
 
 def test_a_repo_without_posts_has_no_blog(postless) -> None:
     root, output = postless
     assert not (root / "site" / "blog").exists()
-    home = page(root, "")
+    home = built_page(root, "")
     assert "No posts yet" not in home and "dlip-streak" not in home
     assert "Latest posts" not in home
     nav = json.loads((root / ".dlip/nav.json").read_text())
@@ -200,7 +196,7 @@ def test_an_old_blog_shows_its_last_active_months() -> None:
 @pytest.mark.parametrize("url", ["blog/2024/12/03/unpadded-date", "notes/attention"])
 def test_markdown_renders_as_on_github_and_in_obsidian(grown, url: str) -> None:
     root, _ = grown
-    html = page(root, url)
+    html = built_page(root, url)
     assert "<p>Steps I took:</p>" in html
     assert re.search(r"<li>wrote the code\s*<ul>\s*<li>two-space nested item</li>", html), html
     assert html.count('class="task-list-item"') == 2
@@ -237,7 +233,7 @@ def test_every_note_has_a_page_in_a_tree_of_folders(grown) -> None:
     notes = next(item["Notes"] for item in nav if "Notes" in item)
     tree = next(item["Notes"] for item in notes if "Notes" in item)
     assert "notes/index.md" in tree  # the folder's own index page
-    index = page(root, "notes/part-1/chapter-2")
+    index = built_page(root, "notes/part-1/chapter-2")
     assert "Note 30" in index and "Note 34" in index
 
 
@@ -246,13 +242,13 @@ def test_folder_titles_keep_words_as_written_and_skip_generic_headings(grown) ->
     nav = json.dumps(json.loads((root / ".dlip/nav.json").read_text()))
     assert "LLMs from scratch book" in nav
     assert "Part 0" in nav and "Check out the Video" not in nav
-    assert "<title>Part 0" in page(root, "notes/part-0")
+    assert "<title>Part 0" in built_page(root, "notes/part-0")
 
 
 def test_a_note_and_a_notebook_of_one_name_get_two_pages(grown) -> None:
     root, output = grown
-    note = page(root, "experiments/x")
-    notebook = page(root, "experiments/x.ipynb")  # the file's own name, as in the repo
+    note = built_page(root, "experiments/x")
+    notebook = built_page(root, "experiments/x.ipynb")  # the file's own name, as in the repo
     assert "The note about x." in note
     assert "jupyter-wrapper" in notebook and "X, the notebook" in notebook
     # each page links the other
@@ -276,7 +272,7 @@ def test_a_note_and_a_notebook_of_one_name_get_two_pages(grown) -> None:
 
 def test_a_folder_shows_its_own_files(grown) -> None:
     root, _ = grown
-    html = page(root, "webapp")
+    html = built_page(root, "webapp")
     assert "App.tsx" in html and "style.css" in html
     assert '<span class="k">margin</span>' in html  # style.css highlighted
     assert "package-lock.json" in html and "vendor.min.js" in html
@@ -335,7 +331,7 @@ def test_posts_under_the_authors_own_docs_are_kept_and_shown_once(tmp_path: Path
 
 def test_a_milestone_page_shows_its_folders_files_and_a_useful_title(grown) -> None:
     root, _ = grown
-    html = page(root, "code/01_demo-app")
+    html = built_page(root, "code/01_demo-app")
     assert "<h1" in html and "Demo app</h1>" in html  # not "Check out the Video"
     assert "App.tsx" in html and "<span class=\"kd\">const</span>" in html  # highlighted
     assert "curve.png" in html and 'src="../curve.png"' not in html
@@ -346,6 +342,6 @@ def test_a_milestone_page_shows_its_folders_files_and_a_useful_title(grown) -> N
 
 def test_a_milestone_notebook_loads_its_relative_images_and_links_back(grown) -> None:
     root, _ = grown
-    html = page(root, "code/01_demo-app/explore")
+    html = built_page(root, "code/01_demo-app/explore")
     assert re.search(r'<img[^>]*src="\.\./ui\.png"', html), html[-3000:]
     assert 'href="../"' in html and "01 · Demo app" in html

@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 
 import pytest
-from repo_files import dlip, write
+from repo_files import built_page, dlip, write
 from site_crawl import crawl
 
 from dlip.publish.model import Problem
@@ -211,13 +211,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     return root, result.stdout + result.stderr
 
 
-def html_of(root: Path, url: str) -> str:
-    return (root / "site" / url / "index.html").read_text(encoding="utf-8")
-
-
 def test_the_embedded_note_renders_like_the_note_itself(site) -> None:
     root, _ = site
-    page = html_of(root, "notes/page")
+    page = built_page(root, "notes/page")
     box = page[page.index('class="admonition dlip-embed"'):]
     assert re.search(r'<p class="admonition-title"><a href="\.\./callouts/">Callouts</a></p>',
                      box), box[:500]
@@ -231,17 +227,17 @@ def test_the_embedded_note_renders_like_the_note_itself(site) -> None:
 
 def test_a_post_embeds_a_section_with_links_that_land(site) -> None:
     root, _ = site
-    post = html_of(root, "blog/2024/05/01/embedding")
+    post = built_page(root, "blog/2024/05/01/embedding")
     assert "Keys match queries" in post and "Intro to attention" not in post
     assert 'href="../../../../../notes/img/kv.png"' in post
     assert 'href="../../../../../notes/softmax/"' in post
-    index = html_of(root, "blog")  # an excerpt links the note; it does not inline it
+    index = built_page(root, "blog")  # an excerpt links the note; it does not inline it
     assert "Keys match queries" not in index
 
 
 def test_the_site_with_embeds_has_no_broken_links_or_orphans(site) -> None:
     root, output = site
-    assert "not embedded again" in html_of(root, "notes/a")
+    assert "not embedded again" in built_page(root, "notes/a")
     result = crawl(root / "site")
     assert result.missing == {} and result.orphans == [], result.summary()
     assert "Traceback" not in output
